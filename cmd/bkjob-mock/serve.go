@@ -2,9 +2,194 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bkjob-mock/bkjob-mock/fixtures"
+	"github.com/bkjob-mock/bkjob-mock/mock"
 )
 
+const serveUsage = `Usage: bkjob-mock serve [flags]
+
+Serves GET /api/v4/get_job_instance_list and GET /api/v4/system/get_job_instance_list
+as the real BlueKing Job stack answers them, over a generated, deterministic job history.
+Also: GET /__mock/health, GET /__mock/openapi.yaml.
+
+Every flag can also be set with the environment variable BKJOB_MOCK_<FLAG>
+(upper case, dashes as underscores, e.g. BKJOB_MOCK_CORS_ORIGIN); a flag wins.
+
+Flags:
+`
+
+// serveFlags are the options of "serve".
+type serveFlags struct {
+	addr       string
+	seed       int64
+	now        string
+	fixtures   string
+	basePath   string
+	quirks     bool
+	corsOrigin string
+	scale      float64
+	logLevel   string
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the generated history; 0 picks one and prints it")
+	fs.StringVar(&f.now, "now", "", "pin the clock to this instant (RFC3339 or Unix milliseconds); default: the clock runs")
+	fs.StringVar(&f.fixtures, "fixtures", "", "fixtures YAML file replacing the embedded default")
+	fs.StringVar(&f.basePath, "base-path", "", "also serve the API under this path prefix, e.g. /prod")
+	fs.BoolVar(&f.quirks, "quirks", false, "reproduce the real server's bugs (500 on invalid status/launch_mode, invalid type ignored)")
+	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins (comma-separated, or *)")
+	fs.Float64Var(&f.scale, "scale", 1, "multiply every scope's task rate, e.g. 10 for a ten times busier history")
+	fs.StringVar(&f.logLevel, "log-level", "info", "request log level: debug, info, warn, error or off")
+}
+
+// parseFlags parses args, then fills every flag not given from BKJOB_MOCK_<FLAG>.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "BKJOB_MOCK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" && !given[f.Name] && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = usagef("%s=%q: %v", env, v, e)
+			}
+		}
+	})
+	return err
+}
+
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return usagef("serve: not available yet")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
+	var f serveFlags
+	f.register(fs)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		if errors.Is(err, errHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+		}
+		return err
+	}
+
+	logger, err := newLogger(f.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	cfg := mock.Config{Seed: f.seed, Quirks: f.quirks, BasePath: f.basePath, CORSOrigin: f.corsOrigin, Scale: f.scale, Logger: logger}
+	if f.scale <= 0 {
+		return usagef("--scale must be positive, got %v", f.scale)
+	}
+	if f.basePath != "" && !strings.HasPrefix(f.basePath, "/") {
+		return usagef("--base-path must start with /, got %q", f.basePath)
+	}
+	if cfg.Seed == 0 {
+		var b [8]byte
+		crand.Read(b[:])
+		cfg.Seed = int64(binary.LittleEndian.Uint64(b[:])>>1) | 1
+	}
+	clock := "running"
+	if f.now != "" {
+		ms, err := parseInstant(f.now)
+		if err != nil {
+			return usagef("--now: %v", err)
+		}
+		pinned := time.UnixMilli(ms)
+		cfg.Now = func() time.Time { return pinned }
+		clock = "pinned at " + pinned.UTC().Format(time.RFC3339Nano)
+	}
+	source := "embedded default"
+	if f.fixtures != "" {
+		cfg.Fixtures, err = fixtures.Load(f.fixtures)
+		source = f.fixtures
+	} else {
+		cfg.Fixtures, err = fixtures.Default()
+	}
+	if err != nil {
+		return usagef("fixtures: %v", err)
+	}
+	handler, err := mock.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return usagef("listen: %v", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // long enough for slow-answer scenarios
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10, // request line and headers
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, source, f.quirks)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	fmt.Fprintln(stdout, "bkjob-mock stopped")
+	return nil
+}
+
+// newLogger returns the request logger for a --log-level.
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "off", "none":
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), nil
+	default:
+		if err := l.UnmarshalText([]byte(level)); err != nil {
+			return nil, usagef("--log-level: want debug, info, warn, error or off, got %q", level)
+		}
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// parseInstant reads an instant as RFC3339 or as Unix milliseconds.
+func parseInstant(s string) (int64, error) {
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ms, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither RFC3339 (2026-11-29T10:00:00+08:00) nor Unix milliseconds", s)
+	}
+	return t.UnixMilli(), nil
 }

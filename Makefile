@@ -1,0 +1,36 @@
+# bkjob-mock: the interface for humans and CI. `make help` lists the targets.
+GO          ?= go
+ARGS        ?=
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 60s
+
+.PHONY: help run build test lint bench fuzz update-golden load
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+run: ## run the mock on its embedded default data (ARGS="--now 2026-11-29T10:00:00+08:00" to pin the clock)
+	$(GO) run ./cmd/bkjob-mock serve $(ARGS)
+
+build: ## build bin/bkjob-mock
+	$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
+
+test: ## gofmt and go mod tidy checks, vet, then every test with the race detector
+	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
+	$(GO) mod tidy -diff
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+lint: ## vet and staticcheck (pinned)
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+bench: ## the speed and size budgets (see README "Speed")
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## fuzz the request path (FUZZTIME=5m for longer)
+	$(GO) test ./mock -run '^$$' -fuzz FuzzRequest -fuzztime $(FUZZTIME)
+
+update-golden: ## rewrite the golden responses under fixtures/golden
+	$(GO) test ./mock -run Golden -update

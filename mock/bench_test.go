@@ -1,0 +1,91 @@
+package mock_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	bkjob "github.com/bkjob-mock/bkjob-mock"
+)
+
+// BenchmarkHTTP measures the default query (30-day window, no filters,
+// offset 0, length 10) through the whole HTTP stack, validation included,
+// against a bare net/http handler writing a body of the same size, with the
+// same client over loopback in the same run. Budget: mock ≥ 40% of bare's
+// requests per second. Run: make bench (or go test ./mock -run '^$' -bench HTTP).
+func BenchmarkHTTP(b *testing.B) {
+	mockSrv := newServer(b)
+	url := mockSrv.URL + bkjob.UserAPIPath + "?bk_scope_type=biz&bk_scope_id=2&" + window
+	first := fetch(b, mockSrv.Client(), url)
+
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(first)
+	}))
+	b.Cleanup(bare.Close)
+
+	for _, bm := range []struct {
+		name string
+		srv  *httptest.Server
+		url  string
+	}{
+		{"bare", bare, bare.URL + bkjob.UserAPIPath + "?bk_scope_type=biz&bk_scope_id=2&" + window},
+		{"mock", mockSrv, url},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			client := bm.srv.Client()
+			client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+			b.SetBytes(int64(len(first)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest(http.MethodGet, bm.url, nil)
+					req.Header.Set("X-Bkapi-Authorization", adminAuth)
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkHandler measures the mock's handler alone, without the network.
+func BenchmarkHandler(b *testing.B) {
+	srv := newServer(b)
+	h := srv.Config.Handler
+	req := httptest.NewRequest(http.MethodGet, bkjob.UserAPIPath+"?bk_scope_type=biz&bk_scope_id=2&"+window, nil)
+	req.Header.Set("X-Bkapi-Authorization", adminAuth)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+func fetch(b *testing.B, c *http.Client, url string) []byte {
+	b.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("X-Bkapi-Authorization", adminAuth)
+	resp, err := c.Do(req)
+	require.NoError(b, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(b, err)
+	require.Equal(b, http.StatusOK, resp.StatusCode, "%s", body)
+	return body
+}
