@@ -75,7 +75,7 @@ func New(cfg Config) (http.Handler, error) {
 		s.now = time.Now
 	}
 	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(bkjob.OpenAPISpec)

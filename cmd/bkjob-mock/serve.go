@@ -173,7 +173,7 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	switch strings.ToLower(level) {
 	case "off", "none":
-		return slog.New(slog.NewTextHandler(io.Discard, nil)), nil
+		return slog.New(slog.DiscardHandler), nil
 	default:
 		if err := l.UnmarshalText([]byte(level)); err != nil {
 			return nil, usagef("--log-level: want debug, info, warn, error or off, got %q", level)
