@@ -3,6 +3,7 @@ module github.com/bkjob-mock/bkjob-mock
 go 1.26.8
 
 require (
+	github.com/brianvoe/gofakeit/v6 v6.28.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/gorilla/mux v1.8.1
 	github.com/stretchr/testify v1.12.1

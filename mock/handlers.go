@@ -16,7 +16,13 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b
 func (s *server) handleJobInstanceList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x := exchangeOf(r)
-		items := s.history.List(decodeQuery(x.query, s.cfg.Quirks), s.now().UnixMilli())
+		q, now := decodeQuery(x.query, s.cfg.Quirks), s.now().UnixMilli()
+		var items []bkjob.JobInstance
+		if sc := x.plan.get(slotAnswer, stageData); sc != nil {
+			items = s.shape(sc, q, now)
+		} else {
+			items = s.history.List(q, now)
+		}
 		bp := bufPool.Get().(*[]byte)
 		b := appendList((*bp)[:0], items, x.requestID)
 		writeJSON(w, http.StatusOK, b)

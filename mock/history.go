@@ -1,9 +1,12 @@
 package mock
 
-import bkjob "github.com/bkjob-mock/bkjob-mock"
+import "github.com/bkjob-mock/bkjob-mock/mock/history"
 
-type emptyHistory struct{}
-
-func (emptyHistory) List(bkjob.Query, int64) []bkjob.JobInstance { return nil }
-
-func newHistory(cfg Config) historian { return emptyHistory{} }
+// newHistory builds the generated history of cfg's fixtures.
+func newHistory(cfg Config) (historian, error) {
+	opt := history.Options{Seed: cfg.Seed, Scale: cfg.Scale}
+	if err := opt.Check(cfg.Fixtures); err != nil {
+		return nil, err
+	}
+	return history.New(cfg.Fixtures, opt), nil
+}

@@ -15,14 +15,36 @@ import (
 // anything else for Chinese.
 const LanguageHeader = "Blueking-Language"
 
-// exchange is what the middleware learn about one API request, shared down the chain.
+// exchange is what the middleware learn about one API request, shared down
+// the chain. The journal starts it; each layer adds what it finds.
 type exchange struct {
 	requestID string
 	en        bool
+	routed    bool // an API route took the request (not a gateway 404)
 	system    bool
 	ident     identity
 	query     url.Values // first value of each parameter
+	plan      plan       // the scenarios chosen for the request
 	problems  []problem  // every validation problem, the reported one first
+	mockError string     // code of the mock's own error, if it answered one
+	journal   *journalWriter
+}
+
+// recordNow records the request in the journal before a fault closes the
+// connection (nothing when the journal is off).
+func (x *exchange) recordNow() {
+	if x.journal != nil {
+		x.journal.record()
+	}
+}
+
+// newExchange starts the exchange of an API request.
+func newExchange(r *http.Request) *exchange {
+	return &exchange{
+		requestID: requestID(r),
+		en:        strings.HasPrefix(strings.ToLower(r.Header.Get(LanguageHeader)), "en"),
+		query:     firstValues(r.URL.RawQuery),
+	}
 }
 
 type exchangeKey struct{}
@@ -32,35 +54,73 @@ func exchangeOf(r *http.Request) *exchange {
 	return x
 }
 
+// scenarios chooses the scenarios of the request (X-Mock-Scenario, then the
+// admin API's, then the fixtures rules; see plan) and applies the delay and
+// the fault among them around the rest of the chain. Errors and data shapes
+// are answered further down, by the layer that would produce them. With no
+// header, nothing switched on and no rules, it costs one atomic load.
+func (s *server) scenarios(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x := exchangeOf(r)
+		x.routed = true
+		header := r.Header[ScenarioHeader]
+		acts := s.srv.store.active()
+		if len(header) == 0 && len(acts) == 0 && len(s.rules) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(header) > 0 {
+			scs, merr := parseScenarios(strings.Join(header, ","))
+			if merr != nil {
+				merr.Message = ScenarioHeader + ": " + merr.Message
+				x.mockError = merr.Code
+				writeMockError(w, merr)
+				return
+			}
+			x.plan.add(scs, "header")
+		}
+		if !x.plan.full() && (len(acts) > 0 || len(s.rules) > 0) {
+			scope := x.query.Get("bk_scope_type") + ":" + x.query.Get("bk_scope_id")
+			id, _ := authenticate(s.fx, r.Header.Get(AuthHeader), true) // who, for matching; the gateway decides later
+			s.srv.store.apply(&x.plan, acts, scope, id.user)
+			s.applyRules(&x.plan, scope, id.user, x.query)
+		}
+		s.perform(w, r, next)
+	})
+}
+
 // gateway authenticates the request as the API gateway does (needUser on the
-// user API) and starts the exchange.
+// user API). A gateway scenario answers once authentication has passed, where
+// the real gateway rate limits, checks the app's permission and proxies.
 func (s *server) gateway(needUser bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		x := &exchange{
-			requestID: requestID(r),
-			en:        strings.HasPrefix(strings.ToLower(r.Header.Get(LanguageHeader)), "en"),
-			system:    !needUser,
-		}
-		if lx := logExchangeOf(r); lx != nil {
-			lx.x = x
-		}
+		x := exchangeOf(r)
+		x.system = !needUser
 		id, gerr := authenticate(s.fx, r.Header.Get(AuthHeader), needUser)
 		if gerr != nil {
 			writeGatewayError(w, gerr)
 			return
 		}
 		x.ident = id
-		x.query = firstValues(r.URL.RawQuery)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
+		if sc := x.plan.get(slotAnswer, stageGateway); sc != nil {
+			writeScenarioGatewayError(w, sc)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
 // scopeAccess checks the scope (type known, scope exists) and, on the user
 // API, the user's permission on it; both come before parameter binding in the
 // real server, so a user without permission gets 403 even for bad parameters.
+// A contract-error scenario answers here, as job-execute, before its checks.
 func (s *server) scopeAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x := exchangeOf(r)
+		if sc := x.plan.get(slotAnswer, stageService); sc != nil {
+			writeV4Error(w, s.scenarioError(sc, x), x.en, x.requestID)
+			return
+		}
 		sc, aerr := s.checkScope(x.query)
 		if aerr == nil && sc != nil && !x.system && !s.fx.CanAccess(x.ident.user, sc.Type, sc.ID) {
 			aerr = &apiError{kind: errNoPermission, user: x.ident.user, scope: sc}
@@ -175,6 +235,12 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			if len(x.problems) > 0 {
 				attrs = append(attrs, slog.String("problem", x.problems[0].err.Error()))
 			}
+			if a := x.plan.applied(); len(a) > 0 {
+				attrs = append(attrs, slog.String("scenario", appliedNames(a)))
+			}
+			if x.mockError != "" {
+				attrs = append(attrs, slog.String("mock_error", x.mockError))
+			}
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
@@ -202,14 +268,35 @@ func (s *server) cors(next http.Handler) http.Handler {
 		} else {
 			h.Set("Access-Control-Allow-Origin", origin)
 		}
-		h.Set("Access-Control-Expose-Headers", "X-Bkapi-Error-Code, X-Bkapi-Error-Message, X-Bkapi-Request-Id")
+		h.Set("Access-Control-Expose-Headers", exposedHeaders)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			// GET only, on the admin API too: browsers never get to write to it cross-origin.
 			h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "X-Bkapi-Authorization, Blueking-Language, Content-Type, Accept, X-Mock-Scenario")
+			h.Set("Access-Control-Allow-Headers", allowHeaders(r.Header.Get("Access-Control-Request-Headers")))
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// exposedHeaders are the response headers a cross-origin page may read.
+const exposedHeaders = "X-Bkapi-Error-Code, X-Bkapi-Error-Message, X-Bkapi-Request-Id, " +
+	"X-Bkapi-RateLimit-Limit, X-Bkapi-RateLimit-Remaining, X-Bkapi-RateLimit-Reset, X-Bkapi-RateLimit-Plugin, X-Mock-Error"
+
+// corsHeaders are the request headers a cross-origin page may always send.
+const corsHeaders = "X-Bkapi-Authorization, Blueking-Language, Content-Type, Accept, X-Mock-Scenario"
+
+// allowHeaders answers a preflight's Access-Control-Request-Headers: the usual
+// headers, plus any X-Bkapi-* header the page asks for (the gateway's family).
+func allowHeaders(requested string) string {
+	out := corsHeaders
+	for h := range strings.SplitSeq(requested, ",") {
+		h = strings.TrimSpace(h)
+		if len(h) > len("x-bkapi-") && strings.EqualFold(h[:len("x-bkapi-")], "x-bkapi-") && !strings.EqualFold(h, AuthHeader) {
+			out += ", " + http.CanonicalHeaderKey(h)
+		}
+	}
+	return out
 }

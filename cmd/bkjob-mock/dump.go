@@ -1,11 +1,297 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	bkjob "github.com/bkjob-mock/bkjob-mock"
+	"github.com/bkjob-mock/bkjob-mock/fixtures"
+	"github.com/bkjob-mock/bkjob-mock/mock/history"
 )
+
+const dumpUsage = `Usage: bkjob-mock dump --scope TYPE:ID [flags]
+
+Prints the job history the mock holds for one scope, as of an instant: every
+task created in [--from, --to] and not yet archived, newest first (the API's
+order), with the fields get_job_instance_list returns plus "hosts" (targets,
+then file sources). Use the same --seed, --fixtures and --scale as the server
+to see what it serves.
+
+--seed, --now, --fixtures and --scale fall back to the environment variables
+BKJOB_MOCK_SEED, BKJOB_MOCK_NOW, BKJOB_MOCK_FIXTURES and BKJOB_MOCK_SCALE, as
+for serve; a flag wins.
+
+Formats: jsonl (one JSON object per line; absent fields are omitted) or csv
+(a header row; absent fields are empty; hosts separated by ";").
+
+Flags:
+`
+
+// dumpFlags are the options of "dump".
+type dumpFlags struct {
+	scope    string
+	from, to string
+	format   string
+	fixtures string
+	seed     int64
+	now      string
+	scale    float64
+}
+
+func (f *dumpFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.scope, "scope", "", "scope to dump, TYPE:ID (e.g. biz:2); required")
+	fs.StringVar(&f.from, "from", "", "oldest create_time to print (RFC3339 or Unix ms); default: the start of the retention window")
+	fs.StringVar(&f.to, "to", "", "newest create_time to print (RFC3339 or Unix ms); default: --now")
+	fs.StringVar(&f.format, "format", "jsonl", "output format: jsonl or csv")
+	fs.StringVar(&f.fixtures, "fixtures", "", "fixtures YAML file replacing the embedded default")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the generated history; 0 picks one and prints it")
+	fs.StringVar(&f.now, "now", "", "the instant to dump as of (RFC3339 or Unix ms); default: the current time")
+	fs.Float64Var(&f.scale, "scale", 1, "multiply every scope's task rate")
+}
+
+// dumpEnv are the flags that fall back to BKJOB_MOCK_<FLAG>: those "serve" shares.
+var dumpEnv = []string{"seed", "now", "fixtures", "scale"}
 
 // runDump prints the history of one scope.
 func runDump(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return usagef("dump: not available yet")
+	fs := flag.NewFlagSet("dump", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	usage := func(w io.Writer) { fs.SetOutput(w); fmt.Fprint(w, dumpUsage); fs.PrintDefaults() }
+	fs.Usage = func() {} // printed below: --help to stdout, mistakes to stderr
+	var f dumpFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return errHelp
+		}
+		usage(stderr)
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("dump: unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	for _, name := range dumpEnv {
+		env := "BKJOB_MOCK_" + strings.ToUpper(name)
+		if v := getenv(env); v != "" && !given[name] {
+			if err := fs.Set(name, v); err != nil {
+				return usagef("dump: %s=%q: %v", env, v, err)
+			}
+		}
+	}
+
+	if f.scope == "" {
+		return usagef("dump: --scope is required (e.g. --scope biz:2)")
+	}
+	scope, err := bkjob.ParseScope(f.scope)
+	if err != nil {
+		return usagef("dump: --scope %q: %v", f.scope, err)
+	}
+	if f.format != "jsonl" && f.format != "csv" {
+		return usagef("dump: --format must be jsonl or csv, not %q", f.format)
+	}
+	if !(f.scale > 0) || math.IsInf(f.scale, 0) {
+		return usagef("dump: --scale must be a positive number, not %v", f.scale)
+	}
+	now := time.Now().UnixMilli()
+	if f.now != "" {
+		if now, err = parseTime(f.now); err != nil {
+			return usagef("dump: --now: %v", err)
+		}
+	}
+	from, to := int64(math.MinInt64), now
+	if f.from != "" {
+		if from, err = parseTime(f.from); err != nil {
+			return usagef("dump: --from: %v", err)
+		}
+	}
+	if f.to != "" {
+		if to, err = parseTime(f.to); err != nil {
+			return usagef("dump: --to: %v", err)
+		}
+	}
+	if from > to {
+		return usagef("dump: --from %s is after --to %s", fmtMs(from), fmtMs(to))
+	}
+
+	var fx *fixtures.Fixtures
+	if f.fixtures != "" {
+		fx, err = fixtures.Load(f.fixtures)
+	} else {
+		fx, err = fixtures.Default()
+	}
+	if err != nil {
+		return usagef("dump: fixtures: %v", err)
+	}
+	if _, ok := fx.LookupScope(scope.Type, scope.ID); !ok {
+		var have []string
+		for _, s := range fx.Scopes {
+			have = append(have, s.Key())
+		}
+		return usagef("dump: --scope %s is not in the fixtures (they have %s)", scope, strings.Join(have, ", "))
+	}
+	if f.seed == 0 {
+		var b [8]byte
+		crand.Read(b[:])
+		f.seed = int64(binary.LittleEndian.Uint64(b[:])>>1) | 1
+		fmt.Fprintf(stderr, "bkjob-mock dump: seed %d\n", f.seed)
+	}
+	opt := history.Options{Seed: f.seed, Scale: f.scale}
+	if err := opt.Check(fx); err != nil {
+		return usagef("dump: %v", err)
+	}
+	h := history.New(fx, opt)
+
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	write := writeJSONL(w)
+	if f.format == "csv" {
+		write = writeCSV(w)
+	}
+	n := 0
+	var werr error
+	h.Each(scope, from, to, now, func(j bkjob.JobInstance) bool {
+		if n++; n%4096 == 0 {
+			if werr = ctx.Err(); werr != nil {
+				return false
+			}
+		}
+		werr = write(&j)
+		return werr == nil
+	})
+	if werr == nil {
+		werr = write(nil) // end of output
+	}
+	if werr == nil {
+		werr = w.Flush()
+	}
+	return werr
+}
+
+// dumpColumns are the fields of a dumped task, in the API's names.
+var dumpColumns = []string{
+	"job_instance_id", "bk_scope_type", "bk_scope_id", "bk_biz_id", "job_template_id", "job_plan_id",
+	"job_cron_id", "name", "operator", "launch_mode", "status", "type",
+	"create_time", "start_time", "end_time", "total_time", "hosts",
+}
+
+// dumpRecord is a task as one JSON line; absent fields are omitted.
+type dumpRecord struct {
+	JobInstanceID int64    `json:"job_instance_id"`
+	ScopeType     string   `json:"bk_scope_type"`
+	ScopeID       string   `json:"bk_scope_id"`
+	BizID         *int64   `json:"bk_biz_id,omitempty"`
+	TemplateID    int64    `json:"job_template_id"`
+	PlanID        int64    `json:"job_plan_id"`
+	CronID        int64    `json:"job_cron_id"`
+	Name          string   `json:"name"`
+	Operator      string   `json:"operator"`
+	LaunchMode    int      `json:"launch_mode"`
+	Status        int      `json:"status"`
+	Type          int      `json:"type"`
+	CreateTime    int64    `json:"create_time"`
+	StartTime     *int64   `json:"start_time,omitempty"`
+	EndTime       *int64   `json:"end_time,omitempty"`
+	TotalTime     *int64   `json:"total_time,omitempty"`
+	Hosts         []string `json:"hosts"`
+}
+
+func newDumpRecord(j *bkjob.JobInstance) dumpRecord {
+	r := dumpRecord{
+		JobInstanceID: j.ID, ScopeType: j.Scope.Type, ScopeID: j.Scope.ID,
+		TemplateID: j.TemplateID, PlanID: j.PlanID, CronID: j.CronID,
+		Name: j.Name, Operator: j.Operator,
+		LaunchMode: int(j.LaunchMode), Status: int(j.Status), Type: int(j.Type),
+		CreateTime: j.CreateTime, Hosts: j.Hosts,
+	}
+	if j.Scope.Type == bkjob.ScopeBiz {
+		r.BizID = &j.BizID
+	}
+	if j.StartTime != 0 {
+		r.StartTime = &j.StartTime
+	}
+	if j.EndTime != 0 {
+		r.EndTime = &j.EndTime
+	}
+	if j.HasTotalTime {
+		r.TotalTime = &j.TotalTime
+	}
+	if r.Hosts == nil {
+		r.Hosts = []string{}
+	}
+	return r
+}
+
+// writeJSONL returns a writer of one JSON object per task; nil ends the output.
+func writeJSONL(w io.Writer) func(*bkjob.JobInstance) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return func(j *bkjob.JobInstance) error {
+		if j == nil {
+			return nil
+		}
+		return enc.Encode(newDumpRecord(j))
+	}
+}
+
+// writeCSV returns a writer of a header row then one row per task; nil ends the output.
+func writeCSV(w io.Writer) func(*bkjob.JobInstance) error {
+	cw := csv.NewWriter(w)
+	header := false
+	row := make([]string, len(dumpColumns))
+	num := func(p *int64) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	return func(j *bkjob.JobInstance) error {
+		if !header {
+			header = true
+			if err := cw.Write(dumpColumns); err != nil {
+				return err
+			}
+		}
+		if j == nil {
+			cw.Flush()
+			return cw.Error()
+		}
+		r := newDumpRecord(j)
+		row = append(row[:0],
+			num(&r.JobInstanceID), r.ScopeType, r.ScopeID, num(r.BizID),
+			num(&r.TemplateID), num(&r.PlanID), num(&r.CronID), r.Name, r.Operator,
+			strconv.Itoa(r.LaunchMode), strconv.Itoa(r.Status), strconv.Itoa(r.Type),
+			num(&r.CreateTime), num(r.StartTime), num(r.EndTime), num(r.TotalTime),
+			strings.Join(r.Hosts, ";"))
+		return cw.Write(row)
+	}
+}
+
+func fmtMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
+
+// parseTime reads an instant given on the command line, as RFC3339
+// (2026-11-29T10:00:00+08:00, fractional seconds allowed) or as Unix
+// milliseconds (1764381600000), and returns Unix milliseconds.
+func parseTime(s string) (int64, error) {
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ms, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither RFC3339 (2026-11-29T10:00:00+08:00) nor Unix milliseconds", s)
+	}
+	return t.UnixMilli(), nil
 }

@@ -23,7 +23,9 @@ const serveUsage = `Usage: bkjob-mock serve [flags]
 
 Serves GET /api/v4/get_job_instance_list and GET /api/v4/system/get_job_instance_list
 as the real BlueKing Job stack answers them, over a generated, deterministic job history.
-Also: GET /__mock/health, GET /__mock/openapi.yaml.
+Also: the admin page at /__mock/ (journal, scenario switches, data browser), the admin
+API under /__mock/ (see the README), GET /__mock/health, GET /__mock/openapi.yaml.
+Scenarios per request: header X-Mock-Scenario (GET /__mock/scenarios/catalog lists them).
 
 Every flag can also be set with the environment variable BKJOB_MOCK_<FLAG>
 (upper case, dashes as underscores, e.g. BKJOB_MOCK_CORS_ORIGIN); a flag wins.
@@ -42,6 +44,9 @@ type serveFlags struct {
 	corsOrigin string
 	scale      float64
 	logLevel   string
+	journal    int
+	adminToken string
+	watch      bool
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -54,6 +59,9 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins (comma-separated, or *)")
 	fs.Float64Var(&f.scale, "scale", 1, "multiply every scope's task rate, e.g. 10 for a ten times busier history")
 	fs.StringVar(&f.logLevel, "log-level", "info", "request log level: debug, info, warn, error or off")
+	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, "how many requests the journal (GET /__mock/requests) keeps; 0 for none")
+	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
+	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 }
 
 // parseFlags parses args, then fills every flag not given from BKJOB_MOCK_<FLAG>.
@@ -99,7 +107,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	cfg := mock.Config{Seed: f.seed, Quirks: f.quirks, BasePath: f.basePath, CORSOrigin: f.corsOrigin, Scale: f.scale, Logger: logger}
+	cfg := mock.Config{Seed: f.seed, Quirks: f.quirks, BasePath: f.basePath, CORSOrigin: f.corsOrigin, Scale: f.scale, Logger: logger,
+		JournalSize: f.journal, AdminToken: f.adminToken}
+	if f.journal < 0 {
+		return usagef("--journal-size must be 0 or more, got %d", f.journal)
+	}
+	if f.journal == 0 {
+		cfg.JournalSize = -1 // no journal
+	}
+	if f.watch && f.fixtures == "" {
+		return usagef("--watch needs --fixtures FILE")
+	}
 	if f.scale <= 0 {
 		return usagef("--scale must be positive, got %v", f.scale)
 	}
@@ -131,9 +149,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usagef("fixtures: %v", err)
 	}
-	handler, err := mock.New(cfg)
+	handler, err := mock.NewServer(cfg)
 	if err != nil {
 		return err
+	}
+	if f.watch {
+		go handler.Watch(ctx, f.fixtures, mock.DefaultWatchInterval)
 	}
 
 	ln, err := net.Listen("tcp", f.addr)
@@ -151,6 +172,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, source, f.quirks)
+	fmt.Fprintf(stdout, "admin page http://%s/__mock/\n", ln.Addr())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

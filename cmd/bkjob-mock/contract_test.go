@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bkjob-mock/bkjob-mock/contract"
+	"github.com/bkjob-mock/bkjob-mock/fixtures"
+	"github.com/bkjob-mock/bkjob-mock/mock"
+)
+
+// runContractCLI runs "bkjob-mock contract" with args and an environment.
+func runContractCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	r := runCLI(t, env, append([]string{"contract"}, args...)...)
+	return r.code, r.stdout, r.stderr
+}
+
+func TestContractHelp(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runContractCLI(t, nil, "--help")
+	assert.Equal(t, 0, code)
+	assert.Empty(t, stderr)
+	assert.Contains(t, stdout, "Usage: bkjob-mock contract --base-url URL --auth JSON")
+	assert.Contains(t, stdout, fmt.Sprintf("at most %d requests", contract.DefaultMaxRequests))
+	assert.Contains(t, stdout, "GET requests only")
+	for _, flag := range []string{"-base-url", "-auth", "-scope", "-forbidden-scope", "-missing-scope", "-system", "-junit", "-json", "-timeout", "-rate"} {
+		assert.Contains(t, stdout, "\n  "+flag, flag)
+	}
+}
+
+func TestContractList(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := runContractCLI(t, nil, "--list")
+	assert.Equal(t, 0, code)
+	assert.Equal(t, len(contract.Checks()), strings.Count(stdout, "\n"))
+	assert.Contains(t, stdout, "rules/missing/create_time_start")
+}
+
+func TestContractBadUsage(t *testing.T) {
+	t.Parallel()
+	const auth = `{"bk_app_code":"demo","bk_app_secret":"s","bk_username":"admin"}`
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no flags", nil, "--base-url is required"},
+		{"no auth", []string{"--base-url", "http://127.0.0.1:1"}, "--auth is required"},
+		{"unknown flag", []string{"--bogus"}, "flag provided but not defined"},
+		{"extra argument", []string{"--base-url", "http://127.0.0.1:1", "extra"}, "unexpected argument"},
+		{"bad scope", []string{"--base-url", "http://127.0.0.1:1", "--auth", auth, "--scope", "biz"}, "TYPE:ID"},
+		{"bad base URL", []string{"--base-url", "ftp://host", "--auth", auth}, "base URL"},
+		{"auth not JSON", []string{"--base-url", "http://127.0.0.1:1", "--auth", "hunter2"}, "auth"},
+		{"from without to", []string{"--base-url", "http://127.0.0.1:1", "--auth", auth, "--from", "1700000000000"}, "window"},
+		{"bad time", []string{"--base-url", "http://127.0.0.1:1", "--auth", auth, "--from", "yesterday", "--to", "1"}, "RFC3339"},
+		{"negative rate", []string{"--base-url", "http://127.0.0.1:1", "--auth", auth, "--rate", "-1"}, "--rate"},
+		{"report in a missing directory", []string{"--base-url", "http://127.0.0.1:1", "--auth", auth, "--junit", "/nonexistent/dir/r.xml"}, "nonexistent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runContractCLI(t, nil, tc.args...)
+			assert.Equal(t, 2, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tc.want)
+			assert.NotContains(t, stderr, "hunter2")
+		})
+	}
+}
+
+func TestContractUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	report := filepath.Join(t.TempDir(), "report.json")
+	code, _, stderr := runContractCLI(t, map[string]string{"BKJOB_CONTRACT_AUTH": `{"bk_app_code":"demo","bk_app_secret":"s3cret","bk_username":"admin"}`},
+		"--base-url", "http://"+addr, "--timeout", "2s", "--json", report)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "unreachable")
+	assert.NotContains(t, stderr, "s3cret")
+	assert.NoFileExists(t, report)
+}
+
+// mockNow pins the mock's clock in the CLI tests.
+var mockNow = time.Date(2026, 3, 15, 2, 30, 0, 0, time.UTC)
+
+func newMockServer(t *testing.T, quirks bool) string {
+	t.Helper()
+	fx, err := fixtures.Default()
+	require.NoError(t, err)
+	h, err := mock.New(mock.Config{Fixtures: fx, Seed: 7, Now: func() time.Time { return mockNow }, Quirks: quirks})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h) // a real listener on 127.0.0.1:0
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+const secretAuth = `{"bk_app_code":"demo","bk_app_secret":"t0p-s3cret","bk_username":"zhangsan"}`
+
+func contractArgs(url, dir string) []string {
+	return []string{
+		"--base-url", url, "--scope", "biz:2", "--forbidden-scope", "biz:3", "--missing-scope", "biz:999",
+		"--system", "--ip", "10.0.2.11,10.0.2.12", "--rate", "0",
+		"--from", mockNow.Add(-contract.DefaultWindow).Format(time.RFC3339), "--to", mockNow.Add(-time.Minute).Format(time.RFC3339),
+		"--junit", filepath.Join(dir, "junit.xml"), "--json", filepath.Join(dir, "report.json"),
+	}
+}
+
+func TestContractAgainstMock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, stdout, stderr := runContractCLI(t, map[string]string{"BKJOB_CONTRACT_AUTH": secretAuth}, contractArgs(newMockServer(t, false), dir)...)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	n := len(contract.Checks())
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	assert.Equal(t, fmt.Sprintf("%d passed, 0 failed, 0 skipped", n), lines[len(lines)-1])
+	assert.Contains(t, stdout, "--- PASS: semantics/order/create_time_desc")
+
+	var junit struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(b, &junit))
+	assert.Equal(t, n, junit.Tests)
+	assert.Zero(t, junit.Failures)
+
+	var report struct {
+		Summary struct{ Passed, Failed, Skipped int }
+		Checks  []struct{ Name, Status string }
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &report))
+	assert.Equal(t, n, report.Summary.Passed)
+	assert.Len(t, report.Checks, n)
+}
+
+// Against --quirks the command fails, names the three known deviations, and
+// prints curl commands with the secret masked.
+func TestContractAgainstQuirks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, stdout, stderr := runContractCLI(t, map[string]string{"BKJOB_CONTRACT_AUTH": secretAuth}, contractArgs(newMockServer(t, true), dir)...)
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	for _, name := range []string{"rules/invalid/status", "rules/invalid/launch_mode", "rules/invalid/type"} {
+		assert.Contains(t, stdout, "--- FAIL: "+name)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	assert.Equal(t, fmt.Sprintf("%d passed, 3 failed, 0 skipped", len(contract.Checks())-3), lines[len(lines)-1])
+	assert.Contains(t, stdout, `curl -sS -H 'X-Bkapi-Authorization: {"bk_app_code":"demo","bk_app_secret":"***","bk_username":"zhangsan"}'`)
+	for _, f := range []string{"junit.xml", "report.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "t0p-s3cret", f)
+		assert.Contains(t, string(b), "rules/invalid/launch_mode", f)
+	}
+	assert.NotContains(t, stdout+stderr, "t0p-s3cret")
+}

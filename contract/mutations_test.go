@@ -1,0 +1,588 @@
+package contract_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bkjob-mock/bkjob-mock/contract"
+)
+
+// mutation is a deliberately broken server: a correct one (the mock, or the
+// fake) wrapped so that it breaks one rule of the contract.
+type mutation struct {
+	name     string
+	wrap     func(http.Handler) http.Handler
+	mustFail []string // checks that must catch it
+}
+
+// mutations is the table of broken servers. Every one must fail the checks
+// it names, and every check must fail on at least one of them.
+func mutations() []mutation {
+	return []mutation{
+		{"renamed field job_instance_id→id", editItems(func(_ *http.Request, it map[string]any) {
+			it["id"] = it["job_instance_id"]
+			delete(it, "job_instance_id")
+		}), []string{"conformance/schema", "semantics/base_query"}},
+		{"reversed order", editBody(func(_ *http.Request, status int, body map[string]any) int {
+			list := items(body)
+			slices.Reverse(list)
+			return status
+		}), []string{"semantics/order/create_time_desc"}},
+		{"ties in descending id order", editBody(func(_ *http.Request, status int, body map[string]any) int {
+			list := items(body)
+			sort.SliceStable(list, func(i, j int) bool {
+				a, b := list[i].(map[string]any), list[j].(map[string]any)
+				ca, cb := num(a["create_time"]), num(b["create_time"])
+				if ca != cb {
+					return ca > cb
+				}
+				return num(a["job_instance_id"]) > num(b["job_instance_id"])
+			})
+			return status
+		}), []string{"semantics/order/ties_by_id_asc"}},
+		{"exclusive window bounds", editQuery(func(q url.Values) {
+			if q.Get("job_instance_id") == "" {
+				shift(q, "create_time_start", 1)
+				shift(q, "create_time_end", -1)
+			}
+		}), []string{"semantics/window/inclusive_bounds"}},
+		{"create_time_end ignored", editQuery(func(q url.Values) {
+			if q.Has("create_time_end") && q.Get("create_time_end") != "" && q.Get("job_instance_id") == "" {
+				if s, err := strconv.ParseInt(q.Get("create_time_start"), 10, 64); err == nil && s <= num(q.Get("create_time_end")) {
+					q.Set("create_time_end", strconv.FormatInt(math.MaxInt64, 10))
+				}
+			}
+		}), []string{"semantics/window/items_inside", "semantics/window/inclusive_bounds"}},
+		{"start > end swapped", editQuery(func(q url.Values) {
+			s, e := q.Get("create_time_start"), q.Get("create_time_end")
+			if a, err1 := strconv.ParseInt(s, 10, 64); err1 == nil {
+				if b, err2 := strconv.ParseInt(e, 10, 64); err2 == nil && a > b {
+					q.Set("create_time_start", e)
+					q.Set("create_time_end", s)
+				}
+			}
+		}), []string{"semantics/window/start_after_end_empty"}},
+		{"offset and length clamped", editQuery(func(q url.Values) {
+			clamp(q, "offset", 0, 10000)
+			clamp(q, "length", 1, 200)
+		}), []string{"rules/range/offset_negative", "rules/range/offset_above_max", "rules/range/length_zero", "rules/range/length_above_max"}},
+		{"offset 10000 rejected", editQuery(func(q url.Values) {
+			if q.Get("offset") == "10000" {
+				q.Set("offset", "10001")
+			}
+		}), []string{"rules/range/offset_max_accepted"}},
+		{"default length 20", editQuery(func(q url.Values) {
+			if q.Get("length") == "" {
+				q.Set("length", "20")
+			}
+		}), []string{"semantics/default_length", "rules/empty_offset_length_default"}},
+		{"length capped at 100", editQuery(func(q url.Values) {
+			if n, err := strconv.Atoi(q.Get("length")); err == nil && n > 100 && n <= 200 {
+				q.Set("length", "100")
+			}
+		}), []string{"semantics/length_honoured"}},
+		{"500 on a 200-task page", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Get("length") == "200" && r.URL.Query().Get("offset") == "0" {
+					writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"semantics/base_query"}},
+		{"off-by-one offset", editQuery(func(q url.Values) {
+			if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 0 && n < 10000 {
+				q.Set("offset", strconv.Itoa(n+1))
+			}
+		}), []string{"semantics/paging/concat", "semantics/paging/walk"}},
+		{"substring operator", refilter("operator", func(v string, it map[string]any) bool {
+			return strings.Contains(strings.ToLower(str(it["operator"])), strings.ToLower(v))
+		}), []string{"semantics/filter/operator"}},
+		{"exact name", refilter("name", func(v string, it map[string]any) bool {
+			return strings.EqualFold(str(it["name"]), v)
+		}), []string{"semantics/filter/name"}},
+		{"case-sensitive name", refilter("name", func(v string, it map[string]any) bool {
+			return strings.Contains(str(it["name"]), v)
+		}), []string{"semantics/filter/name_case_insensitive"}},
+		{"status filter ignored", dropParam("status"), []string{"semantics/filter/status"}},
+		{"type filter ignored", dropParam("type"), []string{"semantics/filter/type"}},
+		{"launch_mode filter ignored", dropParam("launch_mode"), []string{"semantics/filter/launch_mode"}},
+		{"job_cron_id ignored", dropParam("job_cron_id"), []string{"semantics/filter/job_cron_id"}},
+		{"ip ignored", dropParam("ip"), []string{"semantics/filter/ip", "semantics/filter/ip_unknown_host", "semantics/job_instance_id/ip_still_applies"}},
+		{"job_instance_id ignored", dropParam("job_instance_id"), []string{"semantics/job_instance_id/exact"}},
+		{"job_instance_id keeps the other filters", editItemsList(func(r *http.Request, list []any) []any {
+			q := r.URL.Query()
+			if num(q.Get("job_instance_id")) <= 0 {
+				return list
+			}
+			var out []any
+			for _, v := range list {
+				it := v.(map[string]any)
+				ct := num(it["create_time"])
+				if ct < num(q.Get("create_time_start")) || ct > num(q.Get("create_time_end")) {
+					continue
+				}
+				if op := q.Get("operator"); op != "" && !strings.EqualFold(op, str(it["operator"])) {
+					continue
+				}
+				if s := q.Get("status"); s != "" && num(s) != num(it["status"]) {
+					continue
+				}
+				out = append(out, it)
+			}
+			return out
+		}), []string{"semantics/job_instance_id/ignores_other_filters"}},
+		{"job_instance_id ignores the scope", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				if num(q.Get("job_instance_id")) <= 0 {
+					h.ServeHTTP(w, r)
+					return
+				}
+				for _, sc := range [][2]string{{q.Get("bk_scope_type"), q.Get("bk_scope_id")}, {"biz", "2"}, {"biz", "3"}} {
+					q.Set("bk_scope_type", sc[0])
+					q.Set("bk_scope_id", sc[1])
+					rec := serve(h, withQuery(r, q))
+					if body := decode(rec.Body.Bytes()); rec.Code != 200 || len(items(body)) > 0 {
+						copyResponse(w, rec)
+						return
+					}
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"semantics/job_instance_id/keeps_scope"}},
+		{"500 on a missing parameter", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				for _, p := range []string{"bk_scope_type", "bk_scope_id", "create_time_start", "create_time_end"} {
+					if q.Get(p) == "" && r.Header.Get("X-Bkapi-Authorization") != "" {
+						writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
+						return
+					}
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"rules/missing/bk_scope_type", "rules/missing/bk_scope_id", "rules/missing/create_time_start",
+			"rules/missing/create_time_end", "rules/missing/create_time_start_empty", "rules/english_texts"}},
+		{"empty values are type errors", editQuery(func(q url.Values) {
+			for _, p := range []string{"create_time_start", "offset", "length"} {
+				if q.Has(p) && q.Get(p) == "" {
+					q.Set(p, "x")
+				}
+			}
+		}), []string{"rules/missing/create_time_start_empty", "rules/empty_offset_length_default"}},
+		{"type errors reported as missing", editQuery(func(q url.Values) {
+			for _, p := range []string{"create_time_start", "create_time_end", "job_instance_id", "launch_mode", "type", "status", "job_cron_id", "offset", "length"} {
+				if v := q.Get(p); v != "" {
+					if _, err := strconv.ParseFloat(v, 64); err != nil {
+						q.Del(p)
+					}
+				}
+			}
+		}), []string{"rules/type/create_time_start", "rules/type/create_time_end", "rules/type/job_instance_id",
+			"rules/type/launch_mode", "rules/type/type", "rules/type/status", "rules/type/job_cron_id",
+			"rules/type/offset", "rules/type/length"}},
+		{"overflowing numbers clamped", editQuery(func(q url.Values) {
+			if q.Get("length") == "2147483648" {
+				q.Set("length", "201")
+			}
+			if q.Get("create_time_end") == "9223372036854775808" {
+				q.Set("create_time_end", "9223372036854775807")
+			}
+		}), []string{"rules/type/length_overflow", "rules/type/create_time_end_overflow"}},
+		{"unknown scope type answered 404", editQuery(func(q url.Values) {
+			if t := q.Get("bk_scope_type"); t != "" && t != "biz" && t != "biz_set" {
+				q.Set("bk_scope_type", "tenant_set")
+			}
+		}), []string{"rules/invalid/bk_scope_type"}},
+		{"the real server's enum bugs", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				if s := q.Get("status"); s == "12" {
+					writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
+					return
+				}
+				if s := q.Get("launch_mode"); s == "4" {
+					writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
+					return
+				}
+				if q.Get("type") == "3" {
+					q.Del("type")
+					r = withQuery(r, q)
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"rules/invalid/status", "rules/invalid/launch_mode", "rules/invalid/type"}},
+		{"wrong error code string", editBody(func(_ *http.Request, status int, body map[string]any) int {
+			if e, ok := body["error"].(map[string]any); ok && e["code"] == "INVALID_ARGUMENT" {
+				e["code"] = "INVALID_PARAMETER"
+			}
+			return status
+		}), []string{"rules/missing/create_time_start", "rules/invalid/status", "rules/range/offset_negative", "conformance/schema"}},
+		{"no English texts", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.Header.Del("Blueking-Language")
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"rules/english_texts"}},
+		{"no job_request_id", editBody(func(_ *http.Request, status int, body map[string]any) int {
+			delete(body, "job_request_id")
+			return status
+		}), []string{"conformance/job_request_id"}},
+		{"null instead of an omitted end_time", editItems(func(_ *http.Request, it map[string]any) {
+			if _, ok := it["end_time"]; !ok {
+				it["end_time"] = nil
+			}
+		}), []string{"conformance/no_null_fields", "conformance/schema"}},
+		{"403 without data", editBody(func(_ *http.Request, status int, body map[string]any) int {
+			if e, ok := body["error"].(map[string]any); ok && status == 403 {
+				delete(e, "data")
+			}
+			return status
+		}), []string{"permissions/forbidden_scope"}},
+		{"validation before permission", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("X-Bkapi-Authorization") != "" && !r.URL.Query().Has("create_time_start") {
+					writeV4(w, 400, "INVALID_ARGUMENT", "请求参数[create_time_start]缺失", "1241004")
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"permissions/forbidden_before_validation", "permissions/missing_before_validation"}},
+		{"unknown scope is an empty list", editBody(func(_ *http.Request, status int, body map[string]any) int {
+			if status != 404 {
+				return status
+			}
+			delete(body, "error")
+			body["data"] = map[string]any{"job_instance_list": []any{}}
+			return 200
+		}), []string{"permissions/missing_scope", "system/missing_scope"}},
+		{"no gateway authentication", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var m map[string]any
+				if json.Unmarshal([]byte(r.Header.Get("X-Bkapi-Authorization")), &m) != nil || m["bk_app_secret"] == nil || m["bk_username"] == nil {
+					r.Header.Set("X-Bkapi-Authorization", `{"bk_app_code":"demo","bk_app_secret":"s","bk_username":"zhangsan"}`)
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"gateway/no_auth_header", "gateway/malformed_auth_header", "gateway/no_app_secret", "gateway/no_user_identity", "system/no_auth_header"}},
+		{"system API needs a user", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "/system/") && !strings.Contains(r.Header.Get("X-Bkapi-Authorization"), "bk_username") &&
+					r.Header.Get("X-Bkapi-Authorization") != "" {
+					writeGateway(w, `Parameters error [reason="user authentication failed, please provide a valid user identity, such as bk_username, bk_token, access_token"]`)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"system/app_only_auth"}},
+		{"system API checks permissions", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "/system/") && strings.Contains(r.Header.Get("X-Bkapi-Authorization"), "bk_username") {
+					r2 := r.Clone(r.Context())
+					r2.URL.Path = strings.Replace(r.URL.Path, "/system/", "/", 1)
+					r = r2
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"system/no_permission_check"}},
+		{"no system API", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "/system/") {
+					http.NotFound(w, r)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"system/default_query"}},
+		{"finished tasks change between reads", func(h http.Handler) http.Handler {
+			var n atomic.Int64
+			return editItems(func(_ *http.Request, it map[string]any) {
+				if _, ok := it["end_time"]; ok {
+					it["total_time"] = json.Number(strconv.FormatInt(num(it["total_time"])+n.Add(1), 10))
+				}
+			})(h)
+		}, []string{"semantics/stable/finished_identical"}},
+		{"bk_biz_id off by one", editItems(func(_ *http.Request, it map[string]any) {
+			if v, ok := it["bk_biz_id"]; ok {
+				it["bk_biz_id"] = json.Number(strconv.FormatInt(num(v)+1, 10))
+			}
+		}), []string{"semantics/items/scope"}},
+		{"quick tasks with job_plan_id 0", editItems(func(_ *http.Request, it map[string]any) {
+			if num(it["type"]) != 0 {
+				it["job_plan_id"] = json.Number("0")
+			}
+		}), []string{"semantics/items/quick_task_ids"}},
+		{"start_time and end_time swapped", editItems(func(_ *http.Request, it map[string]any) {
+			if s, ok := it["start_time"]; ok {
+				if e, ok := it["end_time"]; ok {
+					it["start_time"], it["end_time"] = e, s
+				}
+			}
+		}), []string{"semantics/items/time_fields"}},
+		{"422 for a range error", editBody(func(_ *http.Request, status int, body map[string]any) int {
+			if e, ok := body["error"].(map[string]any); ok && strings.Contains(str(e["message"]), "绑定失败") {
+				return 422
+			}
+			return status
+		}), []string{"conformance/status_documented", "rules/range/offset_negative"}},
+		{"errors as text/plain", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := serve(h, r)
+				if rec.Code != 200 {
+					rec.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				}
+				copyResponse(w, rec)
+			})
+		}, []string{"conformance/content_type"}},
+	}
+}
+
+// runMutations runs the suite against every broken server built on good and
+// checks the table both ways.
+func runMutations(t *testing.T, good http.Handler, cfg func(baseURL string) contract.Config) {
+	t.Helper()
+	all := contract.Checks()
+	caught := map[string]string{} // check → a mutation it caught
+	results := make([][]contract.CheckResult, len(mutations()))
+	for i, m := range mutations() {
+		t.Run(m.name, func(t *testing.T) {
+			srv := httptest.NewServer(m.wrap(good))
+			t.Cleanup(srv.Close)
+			res := runSuite(t, cfg(srv.URL))
+			failed := map[string]bool{}
+			for _, c := range res.Checks {
+				if c.Status == contract.Fail {
+					failed[c.Name] = true
+				}
+			}
+			t.Logf("caught by %v", keys(failed))
+			require.NotEmpty(t, failed, "no check catches %q", m.name)
+			for _, name := range m.mustFail {
+				assert.True(t, failed[name], "%s should catch %q; failed: %v", name, m.name, keys(failed))
+			}
+			results[i] = res.Checks
+		})
+	}
+	for i, m := range mutations() {
+		for _, c := range results[i] {
+			if c.Status == contract.Fail {
+				if _, ok := caught[c.Name]; !ok {
+					caught[c.Name] = m.name
+				}
+			}
+		}
+	}
+	for _, c := range all {
+		assert.Contains(t, caught, c.Name, "no broken server makes %s fail", c.Name)
+	}
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// editQuery changes the query before the server sees it.
+func editQuery(edit func(url.Values)) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			edit(q)
+			h.ServeHTTP(w, withQuery(r, q))
+		})
+	}
+}
+
+func dropParam(p string) func(http.Handler) http.Handler {
+	return editQuery(func(q url.Values) { q.Del(p) })
+}
+
+func withQuery(r *http.Request, q url.Values) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = q.Encode()
+	return r2
+}
+
+func shift(q url.Values, p string, d int64) {
+	if n, err := strconv.ParseInt(q.Get(p), 10, 64); err == nil {
+		q.Set(p, strconv.FormatInt(n+d, 10))
+	}
+}
+
+func clamp(q url.Values, p string, lo, hi int) {
+	if n, err := strconv.Atoi(q.Get(p)); err == nil {
+		q.Set(p, strconv.Itoa(max(lo, min(hi, n))))
+	}
+}
+
+// editBody changes a JSON response body (and maybe its status).
+func editBody(edit func(r *http.Request, status int, body map[string]any) int) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := serve(h, r)
+			body := decode(rec.Body.Bytes())
+			if body == nil {
+				copyResponse(w, rec)
+				return
+			}
+			status := edit(r, rec.Code, body)
+			writeBody(w, rec.Header(), status, body)
+		})
+	}
+}
+
+func editItemsList(edit func(r *http.Request, list []any) []any) func(http.Handler) http.Handler {
+	return editBody(func(r *http.Request, status int, body map[string]any) int {
+		if data, ok := body["data"].(map[string]any); ok && status == 200 {
+			list := edit(r, items(body))
+			if list == nil {
+				list = []any{}
+			}
+			data["job_instance_list"] = list
+		}
+		return status
+	})
+}
+
+func editItems(edit func(r *http.Request, it map[string]any)) func(http.Handler) http.Handler {
+	return editItemsList(func(r *http.Request, list []any) []any {
+		for _, v := range list {
+			edit(r, v.(map[string]any))
+		}
+		return list
+	})
+}
+
+// refilter replaces the server's filter on param by keep: it asks for the
+// unfiltered first 200 tasks and filters and pages them itself (enough for
+// the suite's sample window).
+func refilter(param string, keep func(v string, it map[string]any) bool) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			v := q.Get(param)
+			if strings.TrimSpace(v) == "" || q.Get("job_instance_id") != "" {
+				h.ServeHTTP(w, r)
+				return
+			}
+			offset, length := 0, 10
+			if n, err := strconv.Atoi(q.Get("offset")); err == nil {
+				offset = n
+			}
+			if n, err := strconv.Atoi(q.Get("length")); err == nil {
+				length = n
+			}
+			q.Del(param)
+			q.Set("offset", "0")
+			q.Set("length", "200")
+			rec := serve(h, withQuery(r, q))
+			body := decode(rec.Body.Bytes())
+			if rec.Code != 200 || body == nil {
+				copyResponse(w, rec)
+				return
+			}
+			var out []any
+			for _, it := range items(body) {
+				if keep(v, it.(map[string]any)) {
+					out = append(out, it)
+				}
+			}
+			out = out[min(offset, len(out)):min(offset+length, len(out))]
+			body["data"].(map[string]any)["job_instance_list"] = append([]any{}, out...)
+			writeBody(w, rec.Header(), 200, body)
+		})
+	}
+}
+
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+func decode(b []byte) map[string]any {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
+func writeBody(w http.ResponseWriter, hdr http.Header, status int, body map[string]any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func writeV4(w http.ResponseWriter, status int, code, msg, details string) {
+	writeBody(w, http.Header{"Content-Type": {"application/json"}}, status, map[string]any{
+		"error":          map[string]any{"code": code, "message": msg, "details": []any{map[string]any{"code": details, "message": msg}}},
+		"job_request_id": "0123456789abcdef0123456789abcdef",
+	})
+}
+
+func writeGateway(w http.ResponseWriter, msg string) {
+	w.Header().Set("X-Bkapi-Error-Code", "1640001")
+	w.Header().Set("X-Bkapi-Error-Message", msg)
+	writeBody(w, http.Header{"Content-Type": {"application/json"}}, 400, map[string]any{
+		"code": 1640001, "code_name": "INVALID_ARGS", "message": msg, "result": false, "data": nil,
+	})
+}
+
+func items(body map[string]any) []any {
+	data, _ := body["data"].(map[string]any)
+	list, _ := data["job_instance_list"].([]any)
+	return list
+}
+
+func num(v any) int64 {
+	switch v := v.(type) {
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}

@@ -1,0 +1,343 @@
+package contract
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	bkjob "github.com/bkjob-mock/bkjob-mock"
+)
+
+// checkDef is one check of the registry.
+type checkDef struct {
+	name string
+	doc  string
+	run  func(t *checker)
+}
+
+// CheckInfo describes a check.
+type CheckInfo struct {
+	Name  string // stable, e.g. semantics/order/create_time_desc
+	Group string // the part before the first slash
+	Doc   string // what the check verifies, one line
+}
+
+// Suite is the contract suite bound to one target. Start it, then run its
+// checks in the order Checks gives (later checks reuse what earlier ones
+// learnt; run alone, a check learns it itself).
+type Suite struct {
+	cfg    Config
+	spec   *spec
+	client *client
+	defs   []checkDef
+	byName map[string]int
+
+	mu      sync.Mutex
+	started time.Time
+	from    int64 // window, Unix ms, inclusive
+	to      int64
+	clock   string   // where the window came from
+	notes   []string // what the user should know about the run
+	results []CheckResult
+
+	sampleMu sync.Mutex // held while the sample is learnt
+	sample   *sample
+}
+
+// New checks cfg, loads openapi.yaml and returns a suite ready to Start.
+func New(cfg Config) (*Suite, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	sp, err := loadSpec(cfg.spec)
+	if err != nil {
+		return nil, err
+	}
+	s := &Suite{cfg: cfg, spec: sp, byName: map[string]int{}}
+	s.client = newClient(&s.cfg, sp.validate)
+	s.defs = registry()
+	for i, d := range s.defs {
+		s.byName[d.name] = i
+	}
+	return s, nil
+}
+
+// Checks lists every check in the order they run.
+func (s *Suite) Checks() []CheckInfo { return Checks() }
+
+// Checks lists every check of the suite in the order they run.
+func Checks() []CheckInfo {
+	defs := registry()
+	out := make([]CheckInfo, len(defs))
+	for i, d := range defs {
+		out[i] = CheckInfo{Name: d.name, Group: groupOf(d.name), Doc: d.doc}
+	}
+	return out
+}
+
+func groupOf(name string) string {
+	g, _, _ := strings.Cut(name, "/")
+	return g
+}
+
+// Start checks that the target answers and fixes the time window: Config.From
+// and Config.To if set, else the 30 days ending one minute before the
+// target's clock, read from the Date header of a first request. That request
+// asks for the newest task of all time (the API accepts any span): when it
+// lies outside that window, as with a mock whose clock is pinned, the window
+// ends at it instead. The error wraps ErrUnreachable when the target does not
+// answer HTTP.
+func (s *Suite) Start(ctx context.Context) error {
+	s.mu.Lock()
+	s.started = time.Now()
+	s.mu.Unlock()
+	q := pageParams(scopeParams(s.cfg.Scope, 0, math.MaxInt64), 0, 1)
+	ex, _, err := s.client.do(ctx, "preflight", request{query: q})
+	if err != nil {
+		return err
+	}
+	if ex.err != nil {
+		return fmt.Errorf("%w: GET %s: %v", ErrUnreachable, s.client.mask(ex.url), ex.err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	newest, err := parseList(ex)
+	if err != nil {
+		s.notes = append(s.notes, fmt.Sprintf("the first query of scope %s answers %s: are the scope and the auth right?", s.cfg.Scope, describe(ex)))
+	}
+	if !s.cfg.From.IsZero() {
+		s.from, s.to, s.clock = s.cfg.From.UnixMilli(), s.cfg.To.UnixMilli(), "the given window"
+		return nil
+	}
+	clock, source := time.Now(), "the local clock (the target sent no Date header)"
+	if d, err := http.ParseTime(ex.respHdr.Get("Date")); err == nil {
+		clock, source = d, "the target's Date header"
+	}
+	s.setWindow(clock.Add(-time.Minute), source)
+	if len(newest) == 1 {
+		if ct := newest[0].CreateTime; ct < s.from || ct > clock.Add(5*time.Minute).UnixMilli() {
+			s.setWindow(time.UnixMilli(ct), "the newest task: the target's Date header does not match its data")
+		}
+	}
+	return nil
+}
+
+// setWindow makes the window the DefaultWindow ending at end. Callers hold s.mu.
+func (s *Suite) setWindow(end time.Time, source string) {
+	s.to = end.UnixMilli()
+	s.from = end.Add(-DefaultWindow).UnixMilli()
+	s.clock = source
+}
+
+// Window returns the time window the checks query and where it came from.
+func (s *Suite) Window() (from, to time.Time, source string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.UnixMilli(s.from), time.UnixMilli(s.to), s.clock
+}
+
+func (s *Suite) window() (int64, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.from, s.to
+}
+
+// Notes returns what the user should know about the run, e.g. that the
+// scope under test answers 403.
+func (s *Suite) Notes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.notes...)
+}
+
+// Config returns the suite's configuration, defaults filled in.
+func (s *Suite) Config() Config { return s.cfg }
+
+// RunCheck runs the named check and returns its result; an unknown name fails.
+func (s *Suite) RunCheck(ctx context.Context, name string) CheckResult {
+	i, ok := s.byName[name]
+	if !ok {
+		return CheckResult{Name: name, Group: groupOf(name), Status: Fail, Reason: "no such check"}
+	}
+	def := s.defs[i]
+	t := &checker{ctx: ctx, s: s, name: def.name}
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				t.fail(nil, fmt.Sprintf("internal error in the check: %v", r))
+			}
+		}()
+		if err := ctx.Err(); err != nil {
+			t.skipf("not run: %v", err)
+		}
+		def.run(t)
+	}()
+	<-done
+	t.attributeConformance()
+	r := CheckResult{
+		Name:     def.name,
+		Group:    groupOf(def.name),
+		Status:   Pass,
+		Requests: t.requests,
+		Duration: time.Since(start),
+	}
+	switch {
+	case t.failed:
+		r.Status, r.Reason, r.Curl = Fail, strings.Join(t.reasons, "\n"), t.curl
+	case t.skipped:
+		r.Status, r.Reason = Skip, strings.Join(t.reasons, "\n")
+	}
+	r.Reason = s.client.mask(r.Reason)
+	s.mu.Lock()
+	s.results = append(s.results, r)
+	s.mu.Unlock()
+	return r
+}
+
+// Result returns the results of the checks run so far.
+func (s *Suite) Result() *Result {
+	from, to, clock := s.Window()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &Result{
+		BaseURL:  s.cfg.BaseURL,
+		Scope:    s.cfg.Scope.String(),
+		From:     from,
+		To:       to,
+		Clock:    clock,
+		Notes:    append([]string(nil), s.notes...),
+		Started:  s.started,
+		Duration: time.Since(s.started),
+		Requests: s.client.requests(),
+		Checks:   append([]CheckResult(nil), s.results...),
+	}
+}
+
+// checker is what a check works with: it sends requests and records the verdict,
+// in the manner of testing.T. fatalf and skipf end the check.
+type checker struct {
+	ctx       context.Context
+	s         *Suite
+	name      string
+	failed    bool
+	skipped   bool
+	reasons   []string
+	curl      string
+	requests  int
+	exchanges []*exchange // sent by this check
+	last      *exchange   // the last exchange the check looked at
+}
+
+// do sends r. A request that gets no answer ends the check as failed, one
+// over the run's budget ends it as skipped.
+func (t *checker) do(r request) *exchange {
+	ex, cached, err := t.s.client.do(t.ctx, t.name, r)
+	switch {
+	case errors.Is(err, errBudget):
+		t.skipf("the run's budget of %d requests is used up", t.s.cfg.MaxRequests)
+	case err != nil:
+		t.skipf("not run: %v", err)
+	}
+	t.last = ex
+	if !cached {
+		t.requests++
+		t.exchanges = append(t.exchanges, ex)
+	}
+	if ex.err != nil {
+		t.fatalf(ex, "GET %s: no answer: %v", ex.url, ex.err)
+	}
+	return ex
+}
+
+func (t *checker) fail(ex *exchange, msg string) {
+	t.failed = true
+	t.reasons = append(t.reasons, msg)
+	if ex == nil {
+		ex = t.last
+	}
+	if t.curl == "" && ex != nil {
+		t.curl = t.s.client.curl(ex)
+	}
+}
+
+// errorf records a failure shown by ex (nil: the last exchange) and goes on.
+func (t *checker) errorf(ex *exchange, format string, args ...any) {
+	t.fail(ex, fmt.Sprintf(format, args...))
+}
+
+// fatalf records a failure shown by ex (nil: the last exchange) and ends the check.
+func (t *checker) fatalf(ex *exchange, format string, args ...any) {
+	t.fail(ex, fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+
+// skipf ends the check as skipped, unless it already failed.
+func (t *checker) skipf(format string, args ...any) {
+	if !t.failed {
+		t.skipped = true
+		t.reasons = append(t.reasons, fmt.Sprintf(format, args...))
+	}
+	runtime.Goexit()
+}
+
+// attributeConformance fails the check when a response it received broke
+// openapi.yaml: the conformance checks report the same problem for the run.
+func (t *checker) attributeConformance() {
+	for _, ex := range t.exchanges {
+		if len(ex.problems) == 0 {
+			continue
+		}
+		msg := "the response breaks openapi.yaml: " + ex.problems[0].msg
+		if !t.failed {
+			t.skipped = false
+			t.reasons = nil
+		}
+		t.fail(ex, msg)
+		return
+	}
+}
+
+// scopeParams are the four required parameters.
+func scopeParams(sc bkjob.Scope, from, to int64) params {
+	return params{
+		{"bk_scope_type", sc.Type},
+		{"bk_scope_id", sc.ID},
+		{"create_time_start", fmt.Sprint(from)},
+		{"create_time_end", fmt.Sprint(to)},
+	}
+}
+
+// baseParams are the required parameters for the scope under test and the window.
+func (t *checker) baseParams() params {
+	from, to := t.s.window()
+	return scopeParams(t.s.cfg.Scope, from, to)
+}
+
+// authField returns a string field of Config.Auth.
+func (s *Suite) authField(key string) string {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(s.cfg.Auth), &m)
+	v, _ := m[key].(string)
+	return v
+}
+
+// authWithout returns Config.Auth without the given fields.
+func (s *Suite) authWithout(keys ...string) string {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal([]byte(s.cfg.Auth), &m)
+	for _, k := range keys {
+		delete(m, k)
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}

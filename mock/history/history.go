@@ -1,0 +1,421 @@
+// Package history generates the job history the mock serves and answers
+// get_job_instance_list queries over it.
+//
+// The history is a pure function of the fixtures and a seed, laid out on
+// absolute time: every minute of every scope draws its tasks from its own
+// gofakeit instance, seeded from (seed, scope, minute). A query as of an
+// instant now sees the tasks created in [now−Retention, now], with the status
+// each has at now; a later now reveals more of the same timeline and moves
+// statuses forward, but never changes a task's data.
+//
+// Ids are FirstID + minute*M + slot, minute counted from Epoch, M the smallest
+// power of ten (at least 10,000) holding every scope's slots; each scope owns a
+// range of slots per minute and numbers its tasks in creation order. So ids
+// grow with create_time within a scope (across scopes, only minute by minute)
+// and decode back to their minute (MinuteOf) for a constant-time lookup.
+//
+// Cron jobs fire at second 0 of their minutes; other tasks arrive as a Poisson
+// process whose rate follows the day in Asia/Shanghai and averages the scope's
+// tasks_per_minute over a week.
+//
+// Tasks are kept as compact 40-byte records (small indices into per-scope
+// pools, hosts as a 64-bit mask), generated lazily one UTC day per scope at a
+// time and cached for the life of the History.
+package history
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	bkjob "github.com/bkjob-mock/bkjob-mock"
+	"github.com/bkjob-mock/bkjob-mock/fixtures"
+)
+
+// Layout of time and ids.
+const (
+	// FirstID is the id of the first slot of the first minute of history.
+	// Real job instance ids start at 20000000000 and grow with time.
+	FirstID int64 = 20000000000
+	// Epoch (2020-01-01T00:00:00Z, Unix ms) is when history starts; nothing is older.
+	Epoch int64 = 1577836800000
+	// End (3000-01-01T00:00:00Z, Unix ms) is when history ends; nothing is newer.
+	End int64 = 32503680000000
+	// DefaultRetention is how long tasks stay visible: the real server archives
+	// history older than about 30 days.
+	DefaultRetention = 30 * 24 * time.Hour
+
+	minuteMs     = 60_000
+	chunkMinutes = 24 * 60
+	chunkMs      = chunkMinutes * minuteMs
+	maxPerMinute = 1_000_000_000 // id space of one minute; bigger would overflow int64 before End
+)
+
+// Options tune a History.
+type Options struct {
+	Seed      int64         // must be non-zero (the CLI picks one for 0)
+	Scale     float64       // multiplies every scope's tasks_per_minute; 0 means 1
+	Retention time.Duration // 0 means 30 days
+}
+
+// History is the generated job history of every scope of a fixtures file.
+// It is safe for concurrent use.
+type History struct {
+	retention int64 // ms
+	perMinute int64 // ids per minute: id = FirstID + minute*perMinute + slot
+	scopes    map[bkjob.Scope]*scopeHistory
+}
+
+// Check reports whether New accepts opt for fx: a non-zero seed, a scale that
+// is 0 or a positive number, and scaled rates whose ids fit (a scale in the
+// hundreds of thousands does not).
+func (opt Options) Check(fx *fixtures.Fixtures) error {
+	if opt.Seed == 0 {
+		return errors.New("history: the seed must not be 0")
+	}
+	if opt.Scale < 0 || math.IsNaN(opt.Scale) || math.IsInf(opt.Scale, 0) {
+		return fmt.Errorf("history: the scale must be a positive number, not %v", opt.Scale)
+	}
+	_, slots := layout(fx, opt)
+	if slots > maxPerMinute {
+		return fmt.Errorf("history: scale %v makes up to %d tasks per minute possible; ids have room for %d", opt.Scale, slots, maxPerMinute)
+	}
+	return nil
+}
+
+// layout builds the scopes' histories and returns the ids needed per minute.
+func layout(fx *fixtures.Fixtures, opt Options) ([]*scopeHistory, int64) {
+	scale := opt.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	var out []*scopeHistory
+	var slots int64
+	for i := range fx.Scopes {
+		s := newScopeHistory(&fx.Scopes[i], opt.Seed, scale)
+		s.slotBase = slots
+		slots += s.slotCap
+		out = append(out, s)
+	}
+	return out, slots
+}
+
+// New returns the history of fx. It generates nothing yet: each day of each
+// scope is generated when a query first needs it.
+//
+// New panics if opt.Check(fx) reports an error.
+func New(fx *fixtures.Fixtures, opt Options) *History {
+	if err := opt.Check(fx); err != nil {
+		panic(err)
+	}
+	if opt.Retention <= 0 {
+		opt.Retention = DefaultRetention
+	}
+	h := &History{
+		retention: opt.Retention.Milliseconds(),
+		scopes:    make(map[bkjob.Scope]*scopeHistory, len(fx.Scopes)),
+	}
+	all, slots := layout(fx, opt)
+	for _, s := range all {
+		h.scopes[s.scope] = s
+	}
+	h.perMinute = 10_000
+	for h.perMinute < slots {
+		h.perMinute *= 10
+	}
+	return h
+}
+
+// List answers a get_job_instance_list query as of now (Unix ms): filters,
+// order (create_time descending, then id ascending) and paging. The scope must
+// exist in the fixtures (the server checks before); an unknown scope gets an
+// empty list. The result is never nil.
+//
+// With JobInstanceID > 0 only the scope, the id and IP apply; Offset and Length
+// still do. Length ≤ 0 gives an empty list; a negative Offset counts as 0.
+func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
+	out := []bkjob.JobInstance{}
+	s := h.scopes[q.Scope]
+	if s == nil || q.Length <= 0 {
+		return out
+	}
+	skip := max(q.Offset, 0)
+	m, ok := s.matcher(q, now)
+	if !ok {
+		return out
+	}
+	if q.JobInstanceID > 0 {
+		c, i, ok := h.lookup(s, q.JobInstanceID)
+		if !ok || skip > 0 {
+			return out
+		}
+		t := &c.tasks[i]
+		create := c.start + int64(t.off)
+		lo, hi := h.window(math.MinInt64, math.MaxInt64, now)
+		if create < lo || create > hi || !m.matchIP(t) {
+			return out
+		}
+		return append(out, h.instance(s, c, t, now))
+	}
+	lo, hi := h.window(q.CreateTimeStart, q.CreateTimeEnd, now)
+	if lo > hi {
+		return out
+	}
+	for day := dayOf(hi); day >= dayOf(lo); day-- {
+		c := s.chunk(day)
+		i, j := c.span(lo, hi)
+		for ; i < j; i++ {
+			t := &c.tasks[i]
+			if !m.match(t, c.start) {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			out = append(out, h.instance(s, c, t, now))
+			if len(out) == q.Length {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// Each calls fn for every task of scope created in [from, to] (inclusive,
+// Unix ms) and visible at now, in API order (create_time desc, id asc), until
+// fn returns false.
+func (h *History) Each(scope bkjob.Scope, from, to, now int64, fn func(bkjob.JobInstance) bool) {
+	s := h.scopes[scope]
+	if s == nil {
+		return
+	}
+	lo, hi := h.window(from, to, now)
+	if lo > hi {
+		return
+	}
+	for day := dayOf(hi); day >= dayOf(lo); day-- {
+		c := s.chunk(day)
+		i, j := c.span(lo, hi)
+		for ; i < j; i++ {
+			if !fn(h.instance(s, c, &c.tasks[i], now)) {
+				return
+			}
+		}
+	}
+}
+
+// MinuteOf returns the start (Unix ms) of the minute a job instance id was
+// created in, and whether the id is one this history could have made.
+func (h *History) MinuteOf(id int64) (int64, bool) {
+	rel := id - FirstID
+	if rel < 0 {
+		return 0, false
+	}
+	minute := rel / h.perMinute
+	if minute >= (End-Epoch)/minuteMs {
+		return 0, false
+	}
+	return Epoch + minute*minuteMs, true
+}
+
+// window clamps [from, to] to what is visible at now.
+func (h *History) window(from, to, now int64) (lo, hi int64) {
+	oldest := Epoch
+	if now-h.retention > oldest && now-h.retention < now { // no overflow
+		oldest = now - h.retention
+	}
+	lo = max(from, oldest)
+	hi = min(to, now, End-1)
+	return lo, hi
+}
+
+func dayOf(ms int64) int64 { return (ms - Epoch) / chunkMs }
+
+// lookup finds the task with id in scope s.
+func (h *History) lookup(s *scopeHistory, id int64) (*chunk, int, bool) {
+	start, ok := h.MinuteOf(id)
+	if !ok {
+		return nil, 0, false
+	}
+	slot := (id-FirstID)%h.perMinute - s.slotBase
+	if slot < 0 || slot >= s.slotCap {
+		return nil, 0, false
+	}
+	c := s.chunk(dayOf(start))
+	i, j := c.span(start, start+minuteMs-1)
+	for ; i < j; i++ {
+		if int64(c.tasks[i].slot) == slot {
+			return c, i, true
+		}
+	}
+	return nil, 0, false
+}
+
+// instance renders task t of chunk c as the API reports it at now.
+func (h *History) instance(s *scopeHistory, c *chunk, t *task, now int64) bkjob.JobInstance {
+	create := c.start + int64(t.off)
+	minute := (create - Epoch) / minuteMs
+	ji := bkjob.JobInstance{
+		ID:         FirstID + minute*h.perMinute + s.slotBase + int64(t.slot),
+		Scope:      s.scope,
+		BizID:      s.bizID,
+		TemplateID: -1,
+		PlanID:     -1,
+		Name:       s.names[t.name],
+		Operator:   s.ops[t.op],
+		LaunchMode: t.launch(),
+		Type:       t.typ(),
+		CreateTime: create,
+	}
+	switch {
+	case ji.LaunchMode == bkjob.LaunchCron:
+		cr := &s.crons[t.ref]
+		ji.CronID = cr.id
+		ji.PlanID, ji.TemplateID = s.plans[cr.plan].id, s.plans[cr.plan].template
+	case ji.Type == bkjob.TypePlan:
+		ji.PlanID, ji.TemplateID = s.plans[t.ref].id, s.plans[t.ref].template
+	}
+	ji.Status = t.status(create, now)
+	start, end := t.times(create)
+	switch {
+	case ji.Status == bkjob.StatusBlank:
+	case ji.Status.Finished():
+		ji.StartTime, ji.EndTime = start, end
+		ji.TotalTime, ji.HasTotalTime = end-start, true
+	case ji.Status.LiveTotalTime():
+		ji.StartTime = start
+		ji.TotalTime, ji.HasTotalTime = now-start, true
+	default: // rolling waiting
+		ji.StartTime = start
+	}
+	ji.Hosts = make([]string, 0, bits.OnesCount64(t.targets|t.sources))
+	for m := t.targets; m != 0; m &= m - 1 {
+		ji.Hosts = append(ji.Hosts, s.hosts[bits.TrailingZeros64(m)])
+	}
+	for m := t.sources &^ t.targets; m != 0; m &= m - 1 {
+		ji.Hosts = append(ji.Hosts, s.hosts[bits.TrailingZeros64(m)])
+	}
+	return ji
+}
+
+// matcher is a query compiled against one scope's pools: the name and
+// operator filters are evaluated once per pool entry, not once per task.
+type matcher struct {
+	kindMask, kind uint8  // type and launch mode bits
+	cron           int    // cron index, or -1 for any
+	hostMask       uint64 // 0: any
+	ops, names     []bool // nil: any
+	status         bkjob.Status
+	now            int64
+}
+
+// matcher compiles q; ok is false when q can match nothing in s.
+func (s *scopeHistory) matcher(q bkjob.Query, now int64) (m matcher, ok bool) {
+	m = matcher{cron: -1, now: now}
+	if q.IP != "" {
+		i, found := s.hostIndex[q.IP]
+		if !found {
+			return m, false
+		}
+		m.hostMask = 1 << i
+	}
+	if q.JobInstanceID > 0 {
+		return m, true
+	}
+	if strings.TrimSpace(q.Operator) != "" {
+		m.ops = make([]bool, len(s.ops))
+		any := false
+		for i, op := range s.ops {
+			m.ops[i] = strings.EqualFold(op, q.Operator)
+			any = any || m.ops[i]
+		}
+		if !any {
+			return m, false
+		}
+	}
+	if strings.TrimSpace(q.Name) != "" {
+		m.names = make([]bool, len(s.names))
+		any := false
+		for i, n := range s.names {
+			m.names[i] = likeContains(n, q.Name)
+			any = any || m.names[i]
+		}
+		if !any {
+			return m, false
+		}
+	}
+	if q.Type != nil {
+		if !q.Type.Valid() {
+			return m, false
+		}
+		m.kindMask |= typeMask
+		m.kind |= uint8(*q.Type)
+	}
+	if q.LaunchMode != nil {
+		if !q.LaunchMode.Valid() {
+			return m, false
+		}
+		m.kindMask |= launchMask
+		m.kind |= uint8(*q.LaunchMode) << launchShift
+	}
+	if q.JobCronID > 0 {
+		for i, c := range s.crons {
+			if c.id == q.JobCronID {
+				m.cron = i
+			}
+		}
+		if m.cron < 0 {
+			return m, false
+		}
+	}
+	if q.Status != nil {
+		if !q.Status.Valid() {
+			return m, false
+		}
+		m.status = *q.Status
+	}
+	return m, true
+}
+
+func (m *matcher) matchIP(t *task) bool {
+	return m.hostMask == 0 || (t.targets|t.sources)&m.hostMask != 0
+}
+
+func (m *matcher) match(t *task, start int64) bool {
+	switch {
+	case t.kind&m.kindMask != m.kind,
+		m.hostMask != 0 && (t.targets|t.sources)&m.hostMask == 0,
+		m.ops != nil && !m.ops[t.op],
+		m.names != nil && !m.names[t.name],
+		m.cron >= 0 && (t.launch() != bkjob.LaunchCron || int(t.ref) != m.cron),
+		m.status != 0 && t.status(start+int64(t.off), m.now) != m.status:
+		return false
+	}
+	return true
+}
+
+// chunk is one day (UTC) of one scope's history.
+type chunk struct {
+	once  sync.Once
+	start int64  // Unix ms of its first minute
+	tasks []task // in API order: create_time desc, id asc
+}
+
+// span returns the range of tasks created in [lo, hi].
+func (c *chunk) span(lo, hi int64) (i, j int) {
+	if hi < c.start || lo >= c.start+chunkMs {
+		return 0, 0
+	}
+	hiOff := uint32(min(hi-c.start, chunkMs-1))
+	loOff := uint32(max(lo-c.start, 0))
+	ts := c.tasks
+	i = sort.Search(len(ts), func(k int) bool { return ts[k].off <= hiOff })
+	j = i + sort.Search(len(ts)-i, func(k int) bool { return ts[i+k].off < loOff })
+	return i, j
+}

@@ -1,0 +1,378 @@
+package mock
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultJournalSize is how many requests the journal keeps unless told otherwise.
+const DefaultJournalSize = 1000
+
+// maxJournalBody bounds the part of each response body the journal keeps
+// (a page of 200 items is about 70 KiB).
+const maxJournalBody = 128 << 10
+
+// journal is a bounded in-memory record of the API requests: a ring of the
+// newest entries. Entries are complete and immutable once added.
+type journal struct {
+	mu   sync.Mutex
+	ring []*journalEntry
+	head int    // where the next entry goes
+	n    int    // entries held
+	seq  uint64 // id of the newest entry; ids keep growing across clears
+}
+
+func newJournal(size int) *journal {
+	if size < 0 {
+		return nil
+	}
+	if size == 0 {
+		size = DefaultJournalSize
+	}
+	return &journal{ring: make([]*journalEntry, size)}
+}
+
+// journalEntry is one request and its answer. Secrets are masked before it is
+// made (maskSecrets), so nothing that reads the journal can leak them.
+type journalEntry struct {
+	ID             uint64        `json:"id"`
+	Time           time.Time     `json:"time"`
+	Method         string        `json:"method"`
+	URL            string        `json:"url"` // path and query, as sent
+	Host           string        `json:"host"`
+	TLS            bool          `json:"tls,omitempty"`
+	API            string        `json:"api,omitempty"` // user or system; empty for a gateway 404
+	App            string        `json:"app,omitempty"`
+	User           string        `json:"user,omitempty"`
+	Scope          string        `json:"scope,omitempty"`
+	ScenarioHeader string        `json:"scenario_header,omitempty"`
+	Scenarios      []scenarioUse `json:"scenarios,omitempty"`
+	Problems       []problemView `json:"problems,omitempty"`
+	MockError      string        `json:"mock_error,omitempty"`
+	Status         int           `json:"status"` // 0: no answer (reset, hang, client gone)
+	DurationMS     float64       `json:"duration_ms"`
+	RequestID      string        `json:"job_request_id,omitempty"`
+	RequestHeader  http.Header   `json:"request_headers"`
+	ResponseHeader http.Header   `json:"response_headers,omitempty"`
+	BodySize       int           `json:"response_size"`
+	Body           *string       `json:"response_body,omitempty"` // set in the views that ask for it
+	body           []byte        // at most maxJournalBody bytes of what was sent
+	durationExact  time.Duration // for HAR
+}
+
+// scenarioUse is a scenario applied to a request and the source that chose it.
+type scenarioUse struct {
+	Name   string `json:"name"`
+	Source string `json:"source"` // header, admin:ID or fixtures:LINE
+}
+
+// problemView is one validation problem of a request, reported or not.
+type problemView struct {
+	Param    string `json:"param"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Detail   string `json:"detail,omitempty"`
+	Found    string `json:"found,omitempty"` // what kin-openapi found
+	Reported bool   `json:"reported"`
+}
+
+func (j *journal) add(e *journalEntry) {
+	j.mu.Lock()
+	j.seq++
+	e.ID = j.seq
+	j.ring[j.head] = e
+	j.head++
+	if j.head == len(j.ring) {
+		j.head = 0
+	}
+	if j.n < len(j.ring) {
+		j.n++
+	}
+	j.mu.Unlock()
+}
+
+// each calls fn for the entries newest first until it returns false.
+func (j *journal) each(fn func(*journalEntry) bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i := 1; i <= j.n; i++ {
+		if !fn(j.ring[(j.head-i+len(j.ring))%len(j.ring)]) {
+			return
+		}
+	}
+}
+
+func (j *journal) get(id uint64) *journalEntry {
+	var found *journalEntry
+	j.each(func(e *journalEntry) bool {
+		if e.ID == id {
+			found = e
+		}
+		return e.ID > id
+	})
+	return found
+}
+
+func (j *journal) clear() {
+	j.mu.Lock()
+	clear(j.ring)
+	j.head, j.n = 0, 0
+	j.mu.Unlock()
+}
+
+// stats returns the number of entries held, the capacity and the newest id.
+func (j *journal) stats() (n, size int, last uint64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.n, len(j.ring), j.seq
+}
+
+// journalWriter remembers the status and the start of the body an answer
+// sends, and records the journal entry once the answer is done.
+type journalWriter struct {
+	http.ResponseWriter
+	status int
+	size   int
+	body   []byte
+
+	srv      *Server
+	req      *http.Request
+	x        *exchange
+	start    time.Time
+	length   int // the declared Content-Length, -1 when none
+	recorded bool
+}
+
+// record adds the entry, once: before the last byte of a body with a
+// Content-Length is written, before a fault closes the connection itself
+// (exchange.recordNow), or when the handler returns. So whoever has seen the
+// whole answer, or the connection close, finds the entry in the journal.
+func (jw *journalWriter) record() {
+	if !jw.recorded {
+		jw.recorded = true
+		jw.srv.record(jw.req, jw.x, jw, jw.start)
+	}
+}
+
+func (jw *journalWriter) WriteHeader(code int) {
+	if jw.status == 0 && code >= 200 {
+		jw.status = code
+		jw.length = -1
+		if cl := jw.Header()["Content-Length"]; len(cl) == 1 {
+			if n, err := strconv.Atoi(cl[0]); err == nil {
+				jw.length = n
+			}
+		}
+	}
+	jw.ResponseWriter.WriteHeader(code)
+}
+
+func (jw *journalWriter) Write(b []byte) (int, error) {
+	if jw.status == 0 {
+		jw.WriteHeader(http.StatusOK)
+	}
+	if room := maxJournalBody - len(jw.body); room > 0 {
+		jw.body = append(jw.body, b[:min(len(b), room)]...)
+	}
+	jw.size += len(b)
+	if jw.length >= 0 && jw.size >= jw.length {
+		jw.record()
+	}
+	return jw.ResponseWriter.Write(b)
+}
+
+func (jw *journalWriter) Unwrap() http.ResponseWriter { return jw.ResponseWriter }
+
+// journalRequests starts the exchange of every API request and records the
+// request and its answer in the journal, whatever answered it: the mock's own
+// 400 for a bad scenario, the gateway, job-execute or a fault.
+func (srv *Server) journalRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		x := newExchange(r)
+		if lx := logExchangeOf(r); lx != nil {
+			lx.x = x
+		}
+		req := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x))
+		if srv.journal == nil {
+			next.ServeHTTP(w, req)
+			return
+		}
+		jw := &journalWriter{ResponseWriter: w, srv: srv, req: r, x: x, start: start}
+		x.journal = jw
+		defer jw.record() // deferred: a fault may end the handler with http.ErrAbortHandler
+		next.ServeHTTP(jw, req)
+	})
+}
+
+// record adds the journal entry of a finished request.
+func (srv *Server) record(r *http.Request, x *exchange, jw *journalWriter, start time.Time) {
+	d := time.Since(start)
+	e := &journalEntry{
+		Time:           start,
+		Method:         r.Method,
+		URL:            maskSecrets(r.URL.RequestURI()),
+		Host:           r.Host,
+		TLS:            r.TLS != nil,
+		ScenarioHeader: strings.Join(r.Header[ScenarioHeader], ", "),
+		MockError:      x.mockError,
+		Status:         jw.status,
+		DurationMS:     float64(d.Microseconds()) / 1000,
+		durationExact:  d,
+		RequestHeader:  maskHeader(r.Header),
+		ResponseHeader: jw.Header(), // the answer's own map: nothing changes it once the handler is done
+		BodySize:       jw.size,
+		body:           jw.body,
+	}
+	if typ, id := x.query.Get("bk_scope_type"), x.query.Get("bk_scope_id"); typ != "" || id != "" {
+		e.Scope = typ + ":" + id
+	}
+	if x.routed {
+		e.API = "user"
+		if x.system {
+			e.API = "system"
+		}
+		e.RequestID = x.requestID
+	}
+	e.App, e.User = x.ident.app, x.ident.user
+	if e.App == "" {
+		e.App, e.User = claimedIdentity(r.Header.Get(AuthHeader))
+	}
+	for _, a := range x.plan.applied() {
+		e.Scenarios = append(e.Scenarios, scenarioUse{a.sc.String(), a.source})
+	}
+	for i, p := range x.problems {
+		msg, detail := p.err.message(true)
+		if detail == msg {
+			detail = ""
+		}
+		e.Problems = append(e.Problems, problemView{
+			Param: p.err.param, Code: v4Errors[p.err.kind].code, Message: msg, Detail: detail, Found: p.note, Reported: i == 0,
+		})
+	}
+	srv.journal.add(e)
+}
+
+// appliedNames writes applied scenarios as "name (source), ...".
+func appliedNames(as []applied) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = a.sc.String() + " (" + a.source + ")"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// journalFilter selects journal entries; zero fields match everything.
+type journalFilter struct {
+	status   string // 403, or a class: 4xx; 0 for no answer
+	user     string
+	app      string
+	scope    string
+	scenario string // a scenario name (with or without argument) or source
+	method   string
+	path     string // substring of the path
+	since    uint64 // only entries with a greater id
+	limit    int
+}
+
+func parseJournalFilter(q url.Values, size int) (journalFilter, *mockError) {
+	f := journalFilter{
+		status: q.Get("status"), user: q.Get("user"), app: q.Get("app"), scope: q.Get("scope"),
+		scenario: q.Get("scenario"), method: strings.ToUpper(q.Get("method")), path: q.Get("path"),
+		limit: 100,
+	}
+	if f.status != "" {
+		ok := len(f.status) == 3 && strings.HasSuffix(f.status, "xx") && f.status[0] >= '1' && f.status[0] <= '5'
+		if _, err := strconv.Atoi(f.status); err == nil {
+			ok = true
+		}
+		if !ok {
+			return f, mockBadRequest("status=%q: want a status such as 403, a class such as 5xx, or 0 for no answer", f.status)
+		}
+	}
+	if v := q.Get("since"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return f, mockBadRequest("since=%q: want the id of an entry", v)
+		}
+		f.since = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return f, mockBadRequest("limit=%q: want a positive number", v)
+		}
+		f.limit = n
+	}
+	f.limit = min(f.limit, max(size, 1))
+	return f, nil
+}
+
+func (f *journalFilter) match(e *journalEntry) bool {
+	if f.status != "" {
+		st := strconv.Itoa(e.Status)
+		if strings.HasSuffix(f.status, "xx") {
+			if len(st) != 3 || st[0] != f.status[0] {
+				return false
+			}
+		} else if st != f.status {
+			return false
+		}
+	}
+	if f.user != "" && e.User != f.user || f.app != "" && e.App != f.app || f.scope != "" && e.Scope != f.scope ||
+		f.method != "" && e.Method != f.method {
+		return false
+	}
+	if f.path != "" && !strings.Contains(pathOf(e.URL), f.path) {
+		return false
+	}
+	if f.scenario != "" {
+		found := false
+		for _, s := range e.Scenarios {
+			name, _, _ := strings.Cut(s.Name, ":")
+			if s.Name == f.scenario || name == f.scenario || s.Source == f.scenario {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func pathOf(uri string) string {
+	p, _, _ := strings.Cut(uri, "?")
+	return p
+}
+
+// find returns the matching entries, newest first.
+func (j *journal) find(f journalFilter) []*journalEntry {
+	var out []*journalEntry
+	j.each(func(e *journalEntry) bool {
+		if e.ID <= f.since {
+			return false
+		}
+		if f.match(e) {
+			out = append(out, e)
+		}
+		return len(out) < f.limit
+	})
+	return out
+}
+
+// view returns a copy of e for JSON, with the response body when withBody.
+func (e *journalEntry) view(withBody bool) journalEntry {
+	v := *e
+	if withBody {
+		b := string(e.body)
+		v.Body = &b
+	}
+	return v
+}
