@@ -79,6 +79,8 @@ var fakeParams = []string{"bk_scope_type", "bk_scope_id", "create_time_start", "
 var numberRE = regexp.MustCompile(`^[+-]?[0-9]+$`)
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The fake's clock is fixed: so is its Date header, which sets the suite's window.
+	w.Header().Set("Date", time.UnixMilli(f.now).UTC().Format(http.TimeFormat))
 	path := r.URL.Path
 	system := strings.HasSuffix(path, "/api/v4/system/get_job_instance_list")
 	if r.Method != http.MethodGet || (!system && !strings.HasSuffix(path, "/api/v4/get_job_instance_list")) {

@@ -70,7 +70,7 @@ func (f timeFlag) String() string {
 }
 
 func (f timeFlag) Set(s string) error {
-	ms, err := parseInstant(s)
+	ms, err := parseTime(s)
 	if err == nil {
 		*f.t = time.UnixMilli(ms)
 	}
@@ -106,7 +106,7 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 	fs.Var(timeFlag{&cfg.To}, "to", "end of the window, `TIME` as RFC 3339 or Unix ms (with --from; default: a minute before the target's clock)")
 	fs.BoolVar(&list, "list", false, "list the checks and exit")
 
-	if err := parseContractFlags(fs, args, getenv); err != nil {
+	if err := parseFlags(fs, args, getenv, "BKJOB_CONTRACT_"); err != nil {
 		if errors.Is(err, errHelp) {
 			fmt.Fprint(stdout, contractUsage)
 			fs.SetOutput(stdout)
@@ -202,30 +202,4 @@ type reportFile struct {
 func contractUsageError(stderr io.Writer, msg string) int {
 	fmt.Fprintf(stderr, "bkjob-mock contract: %s\nRun 'bkjob-mock contract --help' for usage.\n", msg)
 	return 2
-}
-
-// parseContractFlags parses args, then fills every flag not given from
-// BKJOB_CONTRACT_<FLAG>.
-func parseContractFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		env := "BKJOB_CONTRACT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(env); v != "" && !given[f.Name] && err == nil {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s: %v", env, e)
-			}
-		}
-	})
-	return err
 }

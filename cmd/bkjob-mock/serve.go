@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -64,8 +63,12 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 }
 
-// parseFlags parses args, then fills every flag not given from BKJOB_MOCK_<FLAG>.
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+// parseFlags parses args, then fills every flag not given from the environment
+// variable envPrefix+<FLAG> (upper case, dashes as underscores). Nothing is
+// printed: the caller prints --help to stdout and mistakes once to stderr.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string, envPrefix string) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
@@ -79,7 +82,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		env := "BKJOB_MOCK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		env := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(env); v != "" && !given[f.Name] && err == nil {
 			if e := fs.Set(f.Name, v); e != nil {
 				err = usagef("%s=%q: %v", env, v, e)
@@ -91,16 +94,16 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
 	var f serveFlags
 	f.register(fs)
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := parseFlags(fs, args, getenv, "BKJOB_MOCK_"); err != nil {
 		if errors.Is(err, errHelp) {
+			fmt.Fprint(stdout, serveUsage)
 			fs.SetOutput(stdout)
-			fs.Usage()
+			fs.PrintDefaults()
+			return err
 		}
-		return err
+		return usagef("serve: %v (see bkjob-mock serve --help)", err)
 	}
 
 	logger, err := newLogger(f.logLevel, stderr)
@@ -131,7 +134,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	clock := "running"
 	if f.now != "" {
-		ms, err := parseInstant(f.now)
+		ms, err := parseTime(f.now)
 		if err != nil {
 			return usagef("--now: %v", err)
 		}
@@ -202,16 +205,4 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 		}
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
-}
-
-// parseInstant reads an instant as RFC3339 or as Unix milliseconds.
-func parseInstant(s string) (int64, error) {
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return ms, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is neither RFC3339 (2026-11-29T10:00:00+08:00) nor Unix milliseconds", s)
-	}
-	return t.UnixMilli(), nil
 }
