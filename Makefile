@@ -33,4 +33,4 @@ fuzz: ## fuzz the request path (FUZZTIME=5m for longer)
 	$(GO) test ./mock -run '^$$' -fuzz FuzzRequest -fuzztime $(FUZZTIME)
 
 update-golden: ## rewrite the golden responses under fixtures/golden
-	$(GO) test ./mock -run Golden -update
+	$(GO) test ./mock -run Golden -count=1 -update
