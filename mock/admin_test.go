@@ -16,7 +16,8 @@ import (
 	"github.com/bkjob-mock/bkjob-mock/mock"
 )
 
-func newHandler(t *testing.T, modify ...func(*mock.Config)) http.Handler {
+// newHandler builds a mock with the default fixtures at pinnedNow.
+func newHandler(t testing.TB, modify ...func(*mock.Config)) http.Handler {
 	t.Helper()
 	fx, err := fixtures.Default()
 	require.NoError(t, err)

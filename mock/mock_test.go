@@ -46,15 +46,7 @@ func itoa(v int64) string {
 // newServer starts a mock with the default fixtures at pinnedNow.
 func newServer(t testing.TB, modify ...func(*mock.Config)) *httptest.Server {
 	t.Helper()
-	fx, err := fixtures.Default()
-	require.NoError(t, err)
-	cfg := mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }}
-	for _, m := range modify {
-		m(&cfg)
-	}
-	h, err := mock.New(cfg)
-	require.NoError(t, err)
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(newHandler(t, modify...))
 	t.Cleanup(srv.Close)
 	return srv
 }
