@@ -35,8 +35,14 @@ type Scope struct {
 	ID   string
 }
 
-// String returns the scope as TYPE:ID, the form the CLI and fixtures use.
-func (s Scope) String() string { return s.Type + ":" + s.ID }
+// String returns the scope as TYPE:ID, the form the CLI and fixtures use, or
+// "" for the zero Scope.
+func (s Scope) String() string {
+	if s == (Scope{}) {
+		return ""
+	}
+	return s.Type + ":" + s.ID
+}
 
 // ErrBadScope is returned by ParseScope for text that is not TYPE:ID.
 var ErrBadScope = errors.New("scope must look like TYPE:ID, e.g. biz:2")

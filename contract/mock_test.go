@@ -28,6 +28,9 @@ func newMock(t testing.TB, cfg mock.Config) http.Handler {
 		cfg.Seed = 42
 	}
 	cfg.Now = func() time.Time { return mockNow }
+	if cfg.JournalSize == 0 {
+		cfg.JournalSize = mock.DefaultJournalSize
+	}
 	h, err := mock.New(cfg)
 	require.NoError(t, err)
 	return h
@@ -39,7 +42,7 @@ func hostsOf(t testing.TB, scope string) []string {
 	require.NoError(t, err)
 	sc, err := bkjob.ParseScope(scope)
 	require.NoError(t, err)
-	s, ok := fx.LookupScope(sc.Type, sc.ID)
+	s, ok := fx.LookupScope(sc)
 	require.True(t, ok, "no scope %s in the default fixtures", scope)
 	return s.Hosts
 }

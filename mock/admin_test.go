@@ -21,7 +21,7 @@ func newHandler(t testing.TB, modify ...func(*mock.Config)) http.Handler {
 	t.Helper()
 	fx, err := fixtures.Default()
 	require.NoError(t, err)
-	cfg := mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }}
+	cfg := mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }, JournalSize: mock.DefaultJournalSize}
 	for _, m := range modify {
 		m(&cfg)
 	}

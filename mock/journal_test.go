@@ -194,7 +194,7 @@ func TestJournalBounds(t *testing.T) {
 	require.Len(t, es, 1)
 	assert.EqualValues(t, 9, es[0].ID, "ids keep growing after a clear")
 
-	off := newServer(t, func(c *mock.Config) { c.JournalSize = -1 })
+	off := newServer(t, func(c *mock.Config) { c.JournalSize = 0 })
 	assert.Equal(t, 200, get(t, off, biz2, adminAuth).status)
 	assert.Equal(t, http.StatusNotFound, do(t, off, http.MethodGet, "/__mock/requests", "", nil).status)
 }

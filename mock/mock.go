@@ -1,34 +1,36 @@
 // Package mock is an http.Handler that answers BlueKing Job's
 // get_job_instance_list exactly like the real stack (API gateway, then
 // job-execute), over a deterministic generated job history.
+//
+// Its files come in three parts, named by prefix: stack_*.go imitate the
+// real stack (gateway, scope and permission, validation, the list, error
+// envelopes); scenario_*.go are what QA can force (catalog, plan, admin
+// activations, fixtures rules, data shapes, transport faults); admin_*.go are
+// the mock's own API and page (journal, exports, masking, reload).
+// exchange.go decodes each API request once; routes.go wires everything.
 package mock
 
 import (
-	"context"
-	"crypto/md5"
-	"encoding/hex"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
-
-	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/fixtures"
+	"github.com/bkjob-mock/bkjob-mock/internal/spec"
+	"github.com/bkjob-mock/bkjob-mock/mock/history"
 )
 
-// Config configures a mock. Only Fixtures is required.
+// Config configures a mock. Only Fixtures is required; every zero value
+// means what the CLI's flag of the same name means when it is 0 or empty.
 type Config struct {
 	Fixtures   *fixtures.Fixtures
-	Seed       int64            // seed of the generated history; 0 means 1
+	Seed       int64            // seed of the generated history; 0 picks one (see Server.Seed)
 	Now        func() time.Time // the clock; nil means time.Now
 	Quirks     bool             // reproduce the real server's bugs instead of the contract
 	BasePath   string           // also serve the API under this prefix, e.g. /prod
@@ -37,7 +39,7 @@ type Config struct {
 	Logger     *slog.Logger     // request log; nil discards
 
 	// JournalSize is how many requests the journal keeps (the newest ones);
-	// 0 means DefaultJournalSize, a negative number keeps no journal.
+	// 0 keeps no journal. DefaultJournalSize is the CLI's default.
 	JournalSize int
 	// AdminToken, when set, lets admin API writes (POST, DELETE under /__mock/)
 	// come from any address with "Authorization: Bearer TOKEN" or
@@ -49,56 +51,38 @@ type Config struct {
 // serves (Reload, Watch). The journal and the scenarios switched on through the
 // admin API belong to the Server and survive a reload.
 type Server struct {
-	base    *server                // built once: spec, router, options; no fixtures
-	gen     atomic.Pointer[server] // the serving generation: fixtures, history, rules
-	journal *journal
+	cfg     Config
+	now     func() time.Time
+	log     *slog.Logger
+	spec    *spec.Spec
+	gen     atomic.Pointer[generation] // what the fixtures make; swapped whole by Reload
+	journal *journal                   // nil when off
 	store   *scenarioStore
 	reloads reloadLog
 	handler http.Handler
 }
 
-// server holds what every request needs. One is built in New with the spec;
-// each fixtures file gets a copy of it with its own fixtures, history and
-// rules (a generation), swapped in whole by Reload.
-type server struct {
-	srv             *Server
-	cfg             Config
-	fx              *fixtures.Fixtures
-	now             func() time.Time
-	history         historian
-	doc             *openapi3.T
-	router          routers.Router
-	userRoute       *routers.Route
-	systemRoute     *routers.Route
-	validateOptions openapi3filter.Options
-	log             *slog.Logger
-	rules           []rule       // scenarios the fixtures switch on by rule
-	api             http.Handler // the API routes of this generation
+// generation is what one fixtures file makes: the fixtures, their generated
+// history and their scenario rules. Reload swaps it whole, so a request sees
+// one generation from its first layer to its last.
+type generation struct {
+	fx      *fixtures.Fixtures
+	history *history.History
+	rules   []rule
 }
 
-// historian answers queries over the job history.
-type historian interface {
-	List(q bkjob.Query, now int64) []bkjob.JobInstance
-}
-
-// New returns the mock's handler, a *Server. It loads and validates the
-// embedded openapi.yaml and builds its router once; an error means the build
-// is broken or the fixtures' scenario rules are invalid.
-func New(cfg Config) (http.Handler, error) {
-	srv, err := NewServer(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return srv, nil
-}
-
-// NewServer is New with the Server's own type, for Reload and Watch.
-func NewServer(cfg Config) (*Server, error) {
+// New returns the mock. It loads the embedded openapi.yaml (once per process)
+// and builds the first generation from cfg.Fixtures; an error means the
+// build is broken or the configuration or the fixtures' rules are invalid.
+func New(cfg Config) (*Server, error) {
 	if cfg.Fixtures == nil {
 		return nil, errors.New("mock: Config.Fixtures is required")
 	}
+	if cfg.JournalSize < 0 {
+		return nil, fmt.Errorf("mock: Config.JournalSize must be 0 (no journal) or more, got %d", cfg.JournalSize)
+	}
 	if cfg.Seed == 0 {
-		cfg.Seed = 1
+		cfg.Seed = RandomSeed()
 	}
 	if cfg.BasePath != "" {
 		cfg.BasePath = "/" + strings.Trim(cfg.BasePath, "/")
@@ -106,39 +90,17 @@ func NewServer(cfg Config) (*Server, error) {
 			cfg.BasePath = ""
 		}
 	}
-	s := &server{cfg: cfg, now: cfg.Now, log: cfg.Logger}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(bkjob.OpenAPISpec)
+	sp, err := spec.Embedded()
 	if err != nil {
-		return nil, fmt.Errorf("mock: openapi.yaml: %w", err)
+		return nil, fmt.Errorf("mock: %w", err)
 	}
-	if err := doc.Validate(loader.Context); err != nil {
-		return nil, fmt.Errorf("mock: openapi.yaml is invalid: %w", err)
+	srv := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, spec: sp, journal: newJournal(cfg.JournalSize), store: newScenarioStore(time.Now)}
+	if srv.now == nil {
+		srv.now = time.Now
 	}
-	s.doc = doc
-	if s.router, err = gorillamux.NewRouter(doc); err != nil {
-		return nil, fmt.Errorf("mock: routing openapi.yaml: %w", err)
+	if srv.log == nil {
+		srv.log = slog.New(slog.DiscardHandler)
 	}
-	if s.userRoute, err = s.findRoute(bkjob.UserAPIPath); err != nil {
-		return nil, fmt.Errorf("mock: openapi.yaml has no GET %s: %w", bkjob.UserAPIPath, err)
-	}
-	if s.systemRoute, err = s.findRoute(bkjob.SystemAPIPath); err != nil {
-		return nil, fmt.Errorf("mock: openapi.yaml has no GET %s: %w", bkjob.SystemAPIPath, err)
-	}
-	s.validateOptions = openapi3filter.Options{
-		MultiError:          true,
-		SkipSettingDefaults: true, // defaults are applied by decodeQuery, not by rewriting the URL
-		// The gateway middleware has authenticated the request before validation runs.
-		AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
-	}
-	srv := &Server{base: s, journal: newJournal(cfg.JournalSize), store: newScenarioStore()}
-	s.srv = srv
 	g, err := srv.generation(cfg.Fixtures)
 	if err != nil {
 		return nil, err
@@ -148,39 +110,28 @@ func NewServer(cfg Config) (*Server, error) {
 	return srv, nil
 }
 
+// RandomSeed returns a random non-zero seed, what a seed of 0 stands for.
+func RandomSeed() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:])>>1) | 1
+}
+
+// Seed returns the seed of the history, the one picked if Config.Seed was 0.
+func (srv *Server) Seed() int64 { return srv.cfg.Seed }
+
 // ServeHTTP serves the mock: the API, the admin API and page under /__mock/.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { srv.handler.ServeHTTP(w, r) }
 
-// generation builds what serving fx needs: its history, its scenario rules and
-// the API routes over them.
-func (srv *Server) generation(fx *fixtures.Fixtures) (g *server, err error) {
+// generation builds what serving fx needs: its history and its scenario rules.
+func (srv *Server) generation(fx *fixtures.Fixtures) (*generation, error) {
 	rules, err := compileRules(fx)
 	if err != nil {
 		return nil, err
 	}
-	g = new(server)
-	*g = *srv.base
-	g.cfg.Fixtures, g.fx, g.rules = fx, fx, rules
-	if g.history, err = newHistory(g.cfg); err != nil {
+	opt := history.Options{Seed: srv.cfg.Seed, Scale: srv.cfg.Scale}
+	if err := opt.Check(fx); err != nil {
 		return nil, fmt.Errorf("mock: fixtures %s: %w", fx.Source, err)
 	}
-	g.api = g.apiRoutes()
-	return g, nil
-}
-
-// requestID returns the job_request_id of a request: 32 hex characters, the
-// same for identical requests so that recorded answers can be compared.
-func requestID(r *http.Request) string {
-	h := md5.New()
-	io.WriteString(h, r.Method)
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.URL.Path)
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.URL.RawQuery)
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.Header.Get(AuthHeader))
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.Header.Get(LanguageHeader))
-	var sum [md5.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	return &generation{fx: fx, history: history.New(fx, opt), rules: rules}, nil
 }

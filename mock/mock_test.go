@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -233,6 +234,12 @@ func TestRequestRules(t *testing.T) {
 		{"tenant_set passes the type check, then 404", "bk_scope_type=tenant_set&bk_scope_id=1&" + window, notFound},
 		{"non-numeric business id", "bk_scope_type=biz&bk_scope_id=abc&" + window, notFound},
 		{"first of repeated values counts", base + "&length=500&length=5", bind("length", lengthText)},
+		{"invalid percent-encoding is a type error", base + "&length=%2", wrongType("length")},
+		{"invalid percent-encoding in a text filter", base + "&name=%zz", wrongType("name")},
+		{"invalid percent-encoding in order of declaration", base + "&length=%2&status=%G0", wrongType("status")},
+		{"invalid percent-encoding of a scope id", "bk_scope_type=biz&bk_scope_id=%2&" + window, wrongType("bk_scope_id")},
+		{"more than 10000 parameters", base + strings.Repeat("&x=1", 10000),
+			wantV4{status: 400, code: "INVALID_ARGUMENT", message: "请求参数过多，最多 10000 个", detailsCode: "1241005"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,7 +303,7 @@ func TestPermission(t *testing.T) {
 		t.Parallel()
 		a := get(t, srv, "bk_scope_type=biz&bk_scope_id=3&"+window, auth("zhangsan"))
 		fx, _ := fixtures.Default()
-		sc, ok := fx.LookupScope("biz", "3")
+		sc, ok := fx.LookupScope(bkjob.Scope{Type: "biz", ID: "3"})
 		require.True(t, ok)
 		var body struct {
 			Error struct {

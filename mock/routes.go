@@ -9,41 +9,48 @@ import (
 	bkjob "github.com/bkjob-mock/bkjob-mock"
 )
 
-// routes wires every route of the mock. CORS and the request log wrap
-// everything. Under /__mock/ the admin guard comes first, then the admin
-// routes. Every other request is an API request; its middleware run in this
-// order: journal → (the generation's routes) scenarios → gateway
-// authentication → scope and permission → kin-openapi validation → the handler.
+// routes wires every route of the mock. CORS wraps everything. Under
+// /__mock/ come the request log, the admin guard, then the admin routes.
+// Every other request is an API request; its middleware run in this order:
+//
+//	exchanges (decode once) → request log → journal → route (user or system API,
+//	else the gateway's 404) → scenarios → gateway authentication →
+//	scope and permission → kin-openapi validation → the list handler.
 func (srv *Server) routes() http.Handler {
-	s := srv.base
-	admin := srv.adminGuard(srv.adminRoutes())
-	api := srv.journalRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		srv.gen.Load().api.ServeHTTP(w, r)
-	}))
-	return s.cors(s.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	admin := srv.logRequests(srv.adminGuard(srv.adminRoutes()))
+	api := srv.exchanges(srv.logRequests(srv.journalRequests(srv.apiRoutes())))
+	return srv.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == adminPrefix || strings.HasPrefix(r.URL.Path, adminPrefix+"/") {
 			admin.ServeHTTP(w, r)
 			return
 		}
 		api.ServeHTTP(w, r)
-	})))
+	}))
 }
 
 const adminPrefix = "/__mock"
 
-// apiRoutes wires the API of one generation; any other method or path gets
-// the gateway's 404.
-func (s *server) apiRoutes() http.Handler {
+// apiRoutes routes the two API resources (also under the base path) to the
+// chain of the real stack; any other method or path gets the gateway's 404.
+func (srv *Server) apiRoutes() http.Handler {
 	r := mux.NewRouter()
 	r.NotFoundHandler = handleAPINotFound()
 	r.MethodNotAllowedHandler = handleAPINotFound()
 
-	list := s.handleJobInstanceList()
-	for _, prefix := range s.prefixes() {
-		r.Handle(prefix+bkjob.UserAPIPath, s.scenarios(s.gateway(true, s.scopeAccess(s.validation(s.userRoute, list))))).Methods(http.MethodGet)
-		r.Handle(prefix+bkjob.SystemAPIPath, s.scenarios(s.gateway(false, s.scopeAccess(s.validation(s.systemRoute, list))))).Methods(http.MethodGet)
+	chain := srv.scenarios(srv.gateway(srv.scopeAccess(srv.validation(srv.handleJobInstanceList()))))
+	for _, prefix := range srv.prefixes() {
+		r.Handle(prefix+bkjob.UserAPIPath, routeAs(apiUser, chain)).Methods(http.MethodGet)
+		r.Handle(prefix+bkjob.SystemAPIPath, routeAs(apiSystem, chain)).Methods(http.MethodGet)
 	}
 	return r
+}
+
+// routeAs marks the exchange as a request for api.
+func routeAs(api apiKind, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		exchangeOf(r).api = api
+		next.ServeHTTP(w, r)
+	})
 }
 
 // adminRoutes wires the admin API and page under /__mock/.
@@ -76,9 +83,9 @@ func (srv *Server) adminRoutes() http.Handler {
 }
 
 // prefixes are the path prefixes the API is served under.
-func (s *server) prefixes() []string {
-	if s.cfg.BasePath == "" {
+func (srv *Server) prefixes() []string {
+	if srv.cfg.BasePath == "" {
 		return []string{""}
 	}
-	return []string{"", s.cfg.BasePath}
+	return []string{"", srv.cfg.BasePath}
 }

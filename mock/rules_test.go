@@ -105,7 +105,7 @@ func TestBadFixtureRules(t *testing.T) {
 		{"  - {scenario: empty, params: {lenght: 5}}\n", `"lenght" is not a parameter of the API`},
 	} {
 		fx := withRules(t, tt.section)
-		_, err := mock.New(mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }})
+		_, err := mock.New(mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }, JournalSize: mock.DefaultJournalSize})
 		require.Error(t, err, tt.section)
 		if tt.want == "SCENARIO_CONFLICT" {
 			assert.Contains(t, err.Error(), "both decide the answer")
@@ -134,7 +134,7 @@ func TestReloadRules(t *testing.T) {
 	t.Parallel()
 	fx, err := fixtures.Default()
 	require.NoError(t, err)
-	m, err := mock.NewServer(mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }})
+	m, err := mock.New(mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }, JournalSize: mock.DefaultJournalSize})
 	require.NoError(t, err)
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)

@@ -137,10 +137,10 @@ func runDump(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return usagef("dump: fixtures: %v", err)
 	}
-	if _, ok := fx.LookupScope(scope.Type, scope.ID); !ok {
+	if _, ok := fx.LookupScope(scope); !ok {
 		var have []string
 		for _, s := range fx.Scopes {
-			have = append(have, s.Key())
+			have = append(have, s.String())
 		}
 		return usagef("dump: --scope %s is not in the fixtures (they have %s)", scope, strings.Join(have, ", "))
 	}

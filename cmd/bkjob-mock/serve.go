@@ -115,9 +115,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if f.journal < 0 {
 		return usagef("--journal-size must be 0 or more, got %d", f.journal)
 	}
-	if f.journal == 0 {
-		cfg.JournalSize = -1 // no journal
-	}
 	if f.watch && f.fixtures == "" {
 		return usagef("--watch needs --fixtures FILE")
 	}
@@ -152,7 +149,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return usagef("fixtures: %v", err)
 	}
-	handler, err := mock.NewServer(cfg)
+	handler, err := mock.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -15,10 +15,10 @@ import (
 // perform runs next under the plan's delay and fault: latency first, then
 // the fault (reset and hang never call next; truncated and malformed-json
 // spoil what next answers).
-func (s *server) perform(w http.ResponseWriter, r *http.Request, next http.Handler) {
+func (srv *Server) perform(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	x := exchangeOf(r)
 	if d := x.plan.get(slotDelay, stageDelay); d != nil {
-		if !sleep(r.Context(), latencyOf(d, s.cfg.Seed, x.requestID)) {
+		if !sleep(r.Context(), latencyOf(d, srv.cfg.Seed, x.requestID)) {
 			return // the client went away
 		}
 	}
@@ -185,18 +185,18 @@ func writeScenarioGatewayError(w http.ResponseWriter, sc *scenario) {
 // scenarioError is the error a contract-error scenario answers. no-permission
 // names the requested scope (a business unless the request says biz_set) and
 // the user (the app on the system API, which has none).
-func (s *server) scenarioError(sc *scenario, x *exchange) *apiError {
+func (x *exchange) scenarioError(sc *scenario) *apiError {
 	e := sc.def.service(sc.arg)
 	if e.kind == errNoPermission {
-		typ, id := x.query.Get("bk_scope_type"), x.query.Get("bk_scope_id")
-		if typ != bkjob.ScopeBizSet {
-			typ = bkjob.ScopeBiz
+		scope := x.scope
+		if scope.Type != bkjob.ScopeBizSet {
+			scope.Type = bkjob.ScopeBiz
 		}
-		name := id
-		if fs, ok := s.fx.LookupScope(typ, id); ok {
+		name := scope.ID
+		if fs, ok := x.gen.fx.LookupScope(scope); ok {
 			name = fs.Name
 		}
-		e.scope = &scopeDenied{Scope: bkjob.Scope{Type: typ, ID: id}, name: name}
+		e.scope = &scopeDenied{Scope: scope, name: name}
 		e.user = x.ident.user
 		if e.user == "" {
 			e.user = x.ident.app

@@ -92,3 +92,22 @@ func handleAPINotFound() http.Handler {
 		writeGatewayError(w, gatewayNotFound(r.Method, r.URL.Path))
 	})
 }
+
+// gateway authenticates the request as the API gateway does (the user too
+// on the user API). A gateway scenario answers once authentication has
+// passed, where the real gateway rate limits, checks the app's permission
+// and proxies.
+func (srv *Server) gateway(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x := exchangeOf(r)
+		if _, gerr := x.auth(); gerr != nil {
+			writeGatewayError(w, gerr)
+			return
+		}
+		if sc := x.plan.get(slotAnswer, stageGateway); sc != nil {
+			writeScenarioGatewayError(w, sc)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

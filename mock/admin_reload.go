@@ -96,7 +96,7 @@ func (srv *Server) Watch(ctx context.Context, path string, interval time.Duratio
 	srv.reloads.mu.Lock()
 	srv.reloads.watching = path
 	srv.reloads.mu.Unlock()
-	log := srv.base.log
+	log := srv.log
 
 	var (
 		mod  time.Time

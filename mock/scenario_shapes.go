@@ -8,6 +8,7 @@ import (
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/fixtures"
+	"github.com/bkjob-mock/bkjob-mock/mock/history"
 )
 
 // maxLength is the largest page the API serves.
@@ -24,18 +25,18 @@ const maxLength = 200
 // older than the last real one and inside the requested window, from the
 // scope's fixtures and a generator seeded by the seed and the query: the
 // same request gets the same page.
-func (s *server) shape(sc *scenario, q bkjob.Query, now int64) []bkjob.JobInstance {
+func (g *generation) shape(sc *scenario, q bkjob.Query, now, seed int64) []bkjob.JobInstance {
 	switch sc.def.name {
 	case "running":
 		q.Status = nil
-		items := s.history.List(q, now)
+		items := g.history.List(q, now)
 		for i := range items {
 			makeRunning(&items[i], now)
 		}
-		return s.fill(items, q, now, q.Length, true)
+		return g.fill(items, q, now, seed, q.Length, true)
 	case "full-page":
 		q.Length = maxLength
-		return s.fill(s.history.List(q, now), q, now, maxLength, false)
+		return g.fill(g.history.List(q, now), q, now, seed, maxLength, false)
 	}
 	return nil
 }
@@ -51,7 +52,7 @@ func makeRunning(j *bkjob.JobInstance, now int64) {
 }
 
 // fill makes up tasks until items holds want of them.
-func (s *server) fill(items []bkjob.JobInstance, q bkjob.Query, now int64, want int, running bool) []bkjob.JobInstance {
+func (g *generation) fill(items []bkjob.JobInstance, q bkjob.Query, now, seed int64, want int, running bool) []bkjob.JobInstance {
 	if len(items) >= want {
 		return items[:want]
 	}
@@ -60,12 +61,12 @@ func (s *server) fill(items []bkjob.JobInstance, q bkjob.Query, now int64, want 
 	for _, v := range [...]int64{q.CreateTimeStart, q.CreateTimeEnd, int64(q.Offset), int64(want), int64(len(items))} {
 		h.Write(strconv.AppendInt(nil, v, 10))
 	}
-	r := rand.New(rand.NewPCG(uint64(s.cfg.Seed), h.Sum64()))
+	r := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
 
 	// Made-up tasks go in the requested window (at most its last 30 days, up
 	// to now), even one the history has archived; an empty window gets the
 	// last 30 days.
-	const retention = int64(30 * 24 * time.Hour / time.Millisecond)
+	retention := history.DefaultRetention.Milliseconds()
 	hi := min(q.CreateTimeEnd, now)
 	lo := max(q.CreateTimeStart, hi-retention)
 	if lo > hi || q.JobInstanceID > 0 {
@@ -77,7 +78,7 @@ func (s *server) fill(items []bkjob.JobInstance, q bkjob.Query, now int64, want 
 	}
 	missing := want - len(items)
 	step := max((t-lo)/int64(missing+1), 1)
-	fs, _ := s.fx.LookupScope(q.Scope.Type, q.Scope.ID)
+	fs, _ := g.fx.LookupScope(q.Scope)
 	for i := range missing {
 		create := t - int64(i+1)*step - r.Int64N(max(step/2, 1))
 		id -= 1 + r.Int64N(40)

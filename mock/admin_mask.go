@@ -5,16 +5,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-)
 
-// secretKeys are the credentials a request to the gateway may carry, in
-// X-Bkapi-Authorization, in the query (old ESB style) or in cookies.
-var secretKeys = [...]string{"bk_app_secret", "bk_signature", "bk_token", "access_token"}
+	"github.com/bkjob-mock/bkjob-mock/internal/spec"
+)
 
 // secretHeaders are masked whole.
 var secretHeaders = [...]string{"Authorization", "Proxy-Authorization", "X-Mock-Admin-Token"}
 
-const masked = "***"
+const masked = spec.Masked
 
 // maskSecrets replaces the value of every secret key in s, written as JSON
 // ("bk_app_secret": "...") or as a query or cookie pair (bk_token=...), by ***.
@@ -23,14 +21,14 @@ func maskSecrets(s string) string {
 	if !mayHoldSecret(s) {
 		return s
 	}
-	for _, key := range secretKeys {
+	for _, key := range spec.SecretKeys {
 		s = maskKey(s, key)
 	}
 	if strings.Contains(s, `\u`) {
 		var obj map[string]any
 		if json.Unmarshal([]byte(s), &obj) == nil {
 			for k := range obj {
-				for _, key := range secretKeys {
+				for _, key := range spec.SecretKeys {
 					if k == key {
 						obj[k] = masked
 					}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	bkjob "github.com/bkjob-mock/bkjob-mock"
 )
 
 // activation is a scenario switched on through the admin API: until cleared,
@@ -14,9 +16,9 @@ type activation struct {
 	id        int
 	source    string // admin:ID
 	scenarios []scenario
-	scope     string // TYPE:ID; "" for every scope
-	user      string // "" for every user
-	count     int64  // 0: no limit
+	scope     bkjob.Scope // zero for every scope
+	user      string      // "" for every user
+	count     int64       // 0: no limit
 	remaining atomic.Int64
 	until     time.Time // zero: no limit
 	created   time.Time
@@ -58,7 +60,7 @@ type activationView struct {
 
 func (a *activation) view() activationView {
 	v := activationView{
-		ID: a.id, Scenario: formatScenarios(a.scenarios), Scope: a.scope, User: a.user,
+		ID: a.id, Scenario: formatScenarios(a.scenarios), Scope: a.scope.String(), User: a.user,
 		Count: a.count, CreatedAt: a.created, Used: a.used.Load(),
 	}
 	if a.count > 0 {
@@ -78,9 +80,10 @@ type scenarioStore struct {
 	mu     sync.Mutex
 	list   atomic.Pointer[[]*activation] // newest first
 	nextID int
+	now    func() time.Time // the wall clock activations expire by
 }
 
-func newScenarioStore() *scenarioStore { return &scenarioStore{} }
+func newScenarioStore(now func() time.Time) *scenarioStore { return &scenarioStore{now: now} }
 
 // active returns the current activations, newest first, expired ones included.
 func (st *scenarioStore) active() []*activation {
@@ -128,25 +131,25 @@ func (st *scenarioStore) remove(drop func(*activation) bool) int {
 }
 
 func (st *scenarioStore) prune() {
-	now := time.Now()
+	now := st.now()
 	st.remove(func(a *activation) bool { return a.expired(now) })
 }
 
 // apply adds to p the scenarios of the activations (newest first) that match
 // the request's scope and user, where they have a free slot, counting a use
 // of each activation that contributes. Expired ones are pruned.
-func (st *scenarioStore) apply(p *plan, acts []*activation, scope, user string) {
+func (st *scenarioStore) apply(p *plan, acts []*activation, scope bkjob.Scope, user string) {
 	if len(acts) == 0 {
 		return
 	}
-	now := time.Now()
+	now := st.now()
 	expired := false
 	for _, a := range acts {
 		if a.expired(now) {
 			expired = true
 			continue
 		}
-		if a.scope != "" && a.scope != scope || a.user != "" && a.user != user || !p.free(a.scenarios) {
+		if a.scope != (bkjob.Scope{}) && a.scope != scope || a.user != "" && a.user != user || !p.free(a.scenarios) {
 			continue
 		}
 		if !a.take() {
@@ -162,7 +165,7 @@ func (st *scenarioStore) apply(p *plan, acts []*activation, scope, user string) 
 
 // views lists the live activations, newest first.
 func (st *scenarioStore) views() []activationView {
-	now := time.Now()
+	now := st.now()
 	out := []activationView{}
 	for _, a := range st.active() {
 		if !a.expired(now) {

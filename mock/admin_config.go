@@ -6,6 +6,7 @@ import (
 	"time"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
+	"github.com/bkjob-mock/bkjob-mock/mock/history"
 )
 
 // handleConfig answers GET /__mock/config: what the mock serves from (seed,
@@ -14,7 +15,7 @@ import (
 func (srv *Server) handleConfig() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g := srv.gen.Load()
-		now := g.now()
+		now := srv.now()
 		type scopeView struct {
 			Scope          string  `json:"scope"`
 			Name           string  `json:"name"`
@@ -27,7 +28,7 @@ func (srv *Server) handleConfig() http.Handler {
 		scopes := make([]scopeView, 0, len(g.fx.Scopes))
 		for i := range g.fx.Scopes {
 			sc := &g.fx.Scopes[i]
-			scopes = append(scopes, scopeView{sc.Key(), sc.Name, sc.TasksPerMinute})
+			scopes = append(scopes, scopeView{sc.String(), sc.Name, sc.TasksPerMinute})
 		}
 		users := make([]userView, 0, len(g.fx.Users))
 		for _, u := range g.fx.Users {
@@ -42,7 +43,7 @@ func (srv *Server) handleConfig() http.Handler {
 			n, size, last := srv.journal.stats()
 			journal["size"], journal["held"], journal["last_id"] = size, n, last
 		}
-		cfg := g.cfg
+		cfg := srv.cfg
 		writeAdminJSON(w, http.StatusOK, map[string]any{
 			"seed":   cfg.Seed,
 			"now":    now.Format(time.RFC3339Nano),
@@ -68,41 +69,38 @@ func (srv *Server) handleConfig() http.Handler {
 }
 
 // handleData answers GET /__mock/data: the history as the API lists it, with
-// the API's parameters and the same validation, but without authentication,
-// permission checks or scenarios; for the admin page's data browser. The
-// scope defaults to the first of the fixtures, the window to the 30 days
-// before now.
+// the API's parameters and the same decoding and validation, but without
+// authentication, permission checks or scenarios; for the admin page's data
+// browser. The scope defaults to the first of the fixtures, the window to the
+// retention window before now. Blank fields mean absent (the page sends
+// every field).
 func (srv *Server) handleData() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g := srv.gen.Load()
-		q := firstValues(r.URL.RawQuery)
-		for k, v := range q { // the page sends every field; blank means absent
+		x := srv.decodeRequest(r, srv.gen.Load())
+		x.api = apiSystem
+		for k, v := range x.params {
 			if v[0] == "" && k != "bk_scope_id" && k != "bk_scope_type" {
-				delete(q, k)
+				delete(x.params, k)
 			}
 		}
-		if q.Get("bk_scope_type") == "" && q.Get("bk_scope_id") == "" && len(g.fx.Scopes) > 0 {
-			q.Set("bk_scope_type", g.fx.Scopes[0].Type)
-			q.Set("bk_scope_id", g.fx.Scopes[0].ID)
+		if x.scope == (bkjob.Scope{}) && len(x.gen.fx.Scopes) > 0 {
+			x.params.Set("bk_scope_type", x.gen.fx.Scopes[0].Type)
+			x.params.Set("bk_scope_id", x.gen.fx.Scopes[0].ID)
 		}
-		now := g.now().UnixMilli()
-		if q.Get("create_time_start") == "" {
-			q.Set("create_time_start", strconv.FormatInt(now-30*24*3600*1000, 10))
+		now := srv.now().UnixMilli()
+		if x.params.Get("create_time_start") == "" {
+			x.params.Set("create_time_start", strconv.FormatInt(now-history.DefaultRetention.Milliseconds(), 10))
 		}
-		if q.Get("create_time_end") == "" {
-			q.Set("create_time_end", strconv.FormatInt(now, 10))
+		if x.params.Get("create_time_end") == "" {
+			x.params.Set("create_time_end", strconv.FormatInt(now, 10))
 		}
-		vreq, err := http.NewRequestWithContext(r.Context(), http.MethodGet, bkjob.SystemAPIPath+"?"+q.Encode(), nil)
-		if err != nil {
-			writeMockError(w, mockBadRequest("%v", err))
-			return
-		}
-		if _, aerr := g.checkScope(q); aerr != nil {
+		x.decodeParams(srv.cfg.Quirks)
+		if aerr := x.checkAccess(); aerr != nil {
 			msg, _ := aerr.message(true)
 			writeMockError(w, &mockError{status: v4Errors[aerr.kind].status, Code: v4Errors[aerr.kind].code, Message: msg})
 			return
 		}
-		problems, err := g.validate(r.Context(), vreq, g.systemRoute, map[string]string{}, q)
+		problems, err := srv.validate(r, x)
 		if err != nil {
 			writeMockError(w, mockBadRequest("%v", err))
 			return
@@ -122,8 +120,8 @@ func (srv *Server) handleData() http.Handler {
 			writeMockError(w, e)
 			return
 		}
-		items := g.history.List(decodeQuery(q, g.cfg.Quirks), now)
-		w.Header().Set("X-Mock-Query", q.Encode())
-		writeJSON(w, http.StatusOK, appendList(nil, items, requestID(vreq)))
+		items := x.gen.history.List(x.query, now)
+		w.Header().Set("X-Mock-Query", x.params.Encode())
+		writeList(w, items, x.requestID)
 	})
 }

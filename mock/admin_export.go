@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bkjob-mock/bkjob-mock/internal/spec"
 )
 
 // curlSkip are request headers a curl command does without: curl sets them
@@ -42,7 +44,7 @@ func (e *journalEntry) curl() string {
 	if e.Method != http.MethodGet {
 		b.WriteString(" -X " + e.Method)
 	}
-	b.WriteString(" " + shellQuote(e.baseURL()+e.URL))
+	b.WriteString(" " + spec.ShellQuote(e.baseURL()+e.URL))
 	keys := make([]string, 0, len(e.RequestHeader))
 	for k := range e.RequestHeader {
 		if !curlSkip[k] && !strings.HasPrefix(k, "Sec-") {
@@ -52,16 +54,11 @@ func (e *journalEntry) curl() string {
 	slices.Sort(keys)
 	for _, k := range keys {
 		for _, v := range e.RequestHeader[k] {
-			b.WriteString(" \\\n  -H " + shellQuote(k+": "+v))
+			b.WriteString(" \\\n  -H " + spec.ShellQuote(k+": "+v))
 		}
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), the parts the

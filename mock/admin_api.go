@@ -30,7 +30,7 @@ const AdminTokenHeader = "X-Mock-Admin-Token"
 // loopback or name the mock by a host other than a loopback one (DNS
 // rebinding). With a token, a write needs it, from wherever it comes.
 func (srv *Server) adminGuard(next http.Handler) http.Handler {
-	token := srv.base.cfg.AdminToken
+	token := srv.cfg.AdminToken
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
@@ -100,6 +100,23 @@ func isLoopbackHost(hostport string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// handleHealth answers GET /__mock/health: 200 once the mock is ready, which
+// is as soon as it is serving.
+func handleHealth() http.Handler {
+	body := []byte(`{"status":"ok"}` + "\n")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, body)
+	})
+}
+
+// handleOpenAPI answers GET /__mock/openapi.yaml with the embedded contract.
+func handleOpenAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+		w.Write(bkjob.OpenAPISpec)
+	})
 }
 
 // handleAdminPage answers GET /__mock/ (the admin page) and its script and style.
@@ -200,7 +217,7 @@ func (srv *Server) ruleViews() []ruleView {
 	g := srv.gen.Load()
 	out := make([]ruleView, 0, len(g.rules))
 	for _, r := range g.rules {
-		v := ruleView{Scenario: formatScenarios(r.scenarios), Scope: r.scope, User: r.user, Source: r.source}
+		v := ruleView{Scenario: formatScenarios(r.scenarios), Scope: r.scope.String(), User: r.user, Source: r.source}
 		if len(r.params) > 0 {
 			v.Params = map[string]string{}
 			for _, p := range r.params {
@@ -259,13 +276,15 @@ func (srv *Server) handleScenarioCreate() http.Handler {
 			writeMockError(w, mockBadRequest("count and seconds must be positive, or 0 for no limit"))
 			return
 		}
+		var scope bkjob.Scope
 		if req.Scope != "" {
-			if _, err := bkjob.ParseScope(req.Scope); err != nil {
+			var err error
+			if scope, err = bkjob.ParseScope(req.Scope); err != nil {
 				writeMockError(w, mockBadRequest("scope %q: %v", req.Scope, err))
 				return
 			}
 		}
-		a := &activation{scenarios: scs, scope: req.Scope, user: req.User, count: req.Count, created: time.Now()}
+		a := &activation{scenarios: scs, scope: scope, user: req.User, count: req.Count, created: srv.store.now()}
 		if req.Seconds > 0 {
 			a.until = a.created.Add(time.Duration(req.Seconds * float64(time.Second)))
 		}
@@ -298,7 +317,7 @@ func (srv *Server) handleScenarioClear() http.Handler {
 
 func (srv *Server) requireJournal(w http.ResponseWriter) bool {
 	if srv.journal == nil {
-		writeMockError(w, mockNotFound("the journal is off (journal size below 0)"))
+		writeMockError(w, mockNotFound("the journal is off (journal size 0)"))
 		return false
 	}
 	return true

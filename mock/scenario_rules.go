@@ -6,20 +6,22 @@ import (
 	"strconv"
 	"strings"
 
+	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/fixtures"
+	"github.com/bkjob-mock/bkjob-mock/internal/spec"
 )
 
 // rule is a scenario the fixtures switch on for the requests it matches.
 type rule struct {
 	scenarios []scenario
-	scope     string      // TYPE:ID; "" for every scope
+	scope     bkjob.Scope // zero for every scope
 	user      string      // "" for every user
 	params    [][2]string // query parameters and the values they must have
 	source    string      // fixtures:LINE
 }
 
-func (r *rule) match(scope, user string, q url.Values) bool {
-	if r.scope != "" && r.scope != scope || r.user != "" && r.user != user {
+func (r *rule) match(scope bkjob.Scope, user string, q url.Values) bool {
+	if r.scope != (bkjob.Scope{}) && r.scope != scope || r.user != "" && r.user != user {
 		return false
 	}
 	for _, p := range r.params {
@@ -32,9 +34,9 @@ func (r *rule) match(scope, user string, q url.Values) bool {
 
 // applyRules adds to p the scenarios of the matching rules, in file order,
 // where they have a free slot.
-func (s *server) applyRules(p *plan, scope, user string, q url.Values) {
-	for i := range s.rules {
-		r := &s.rules[i]
+func (g *generation) applyRules(p *plan, scope bkjob.Scope, user string, q url.Values) {
+	for i := range g.rules {
+		r := &g.rules[i]
 		if p.full() {
 			return
 		}
@@ -61,11 +63,18 @@ func compileRules(fx *fixtures.Fixtures) ([]rule, error) {
 			return nil, fail("no scenario named; valid scenarios: %s", strings.Join(scenarioNames, ", "))
 		}
 		for _, p := range fr.Params {
-			if _, ok := paramIndex[p[0]]; !ok {
-				return nil, fail("params: %q is not a parameter of the API (%s)", p[0], strings.Join(paramOrder[:], ", "))
+			if _, ok := spec.ParamIndex(p[0]); !ok {
+				return nil, fail("params: %q is not a parameter of the API (%s)", p[0], strings.Join(spec.Params[:], ", "))
 			}
 		}
-		out = append(out, rule{scenarios: scs, scope: fr.Scope, user: fr.User, params: fr.Params, source: "fixtures:" + strconv.Itoa(fr.Line)})
+		var scope bkjob.Scope
+		if fr.Scope != "" {
+			var err error
+			if scope, err = bkjob.ParseScope(fr.Scope); err != nil {
+				return nil, fail("scope %q: %v", fr.Scope, err)
+			}
+		}
+		out = append(out, rule{scenarios: scs, scope: scope, user: fr.User, params: fr.Params, source: "fixtures:" + strconv.Itoa(fr.Line)})
 	}
 	return out, nil
 }

@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,7 +9,7 @@ import (
 	"time"
 )
 
-// DefaultJournalSize is how many requests the journal keeps unless told otherwise.
+// DefaultJournalSize is how many requests the CLI's journal keeps unless told otherwise.
 const DefaultJournalSize = 1000
 
 // maxJournalBody bounds the part of each response body the journal keeps
@@ -27,12 +26,10 @@ type journal struct {
 	seq  uint64 // id of the newest entry; ids keep growing across clears
 }
 
+// newJournal returns a journal of size entries, nil for size 0 (no journal).
 func newJournal(size int) *journal {
-	if size < 0 {
+	if size <= 0 {
 		return nil
-	}
-	if size == 0 {
-		size = DefaultJournalSize
 	}
 	return &journal{ring: make([]*journalEntry, size)}
 }
@@ -132,116 +129,48 @@ func (j *journal) stats() (n, size int, last uint64) {
 	return j.n, len(j.ring), j.seq
 }
 
-// journalWriter remembers the status and the start of the body an answer
-// sends, and records the journal entry once the answer is done.
-type journalWriter struct {
-	http.ResponseWriter
-	status int
-	size   int
-	body   []byte
-
-	srv      *Server
-	req      *http.Request
-	x        *exchange
-	start    time.Time
-	length   int // the declared Content-Length, -1 when none
-	recorded bool
-}
-
-// record adds the entry, once: before the last byte of a body with a
-// Content-Length is written, before a fault closes the connection itself
-// (exchange.recordNow), or when the handler returns. So whoever has seen the
-// whole answer, or the connection close, finds the entry in the journal.
-func (jw *journalWriter) record() {
-	if !jw.recorded {
-		jw.recorded = true
-		jw.srv.record(jw.req, jw.x, jw, jw.start)
-	}
-}
-
-func (jw *journalWriter) WriteHeader(code int) {
-	if jw.status == 0 && code >= 200 {
-		jw.status = code
-		jw.length = -1
-		if cl := jw.Header()["Content-Length"]; len(cl) == 1 {
-			if n, err := strconv.Atoi(cl[0]); err == nil {
-				jw.length = n
-			}
-		}
-	}
-	jw.ResponseWriter.WriteHeader(code)
-}
-
-func (jw *journalWriter) Write(b []byte) (int, error) {
-	if jw.status == 0 {
-		jw.WriteHeader(http.StatusOK)
-	}
-	if room := maxJournalBody - len(jw.body); room > 0 {
-		jw.body = append(jw.body, b[:min(len(b), room)]...)
-	}
-	jw.size += len(b)
-	if jw.length >= 0 && jw.size >= jw.length {
-		jw.record()
-	}
-	return jw.ResponseWriter.Write(b)
-}
-
-func (jw *journalWriter) Unwrap() http.ResponseWriter { return jw.ResponseWriter }
-
-// journalRequests starts the exchange of every API request and records the
-// request and its answer in the journal, whatever answered it: the mock's own
-// 400 for a bad scenario, the gateway, job-execute or a fault.
+// journalRequests records every API request and its answer in the journal,
+// whatever answered it: the mock's own 400 for a bad scenario, the gateway,
+// job-execute or a fault. With the journal off it is not in the chain.
 func (srv *Server) journalRequests(next http.Handler) http.Handler {
+	if srv.journal == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		x := newExchange(r)
-		if lx := logExchangeOf(r); lx != nil {
-			lx.x = x
-		}
-		req := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x))
-		if srv.journal == nil {
-			next.ServeHTTP(w, req)
-			return
-		}
-		jw := &journalWriter{ResponseWriter: w, srv: srv, req: r, x: x, start: start}
-		x.journal = jw
-		defer jw.record() // deferred: a fault may end the handler with http.ErrAbortHandler
-		next.ServeHTTP(jw, req)
+		x := exchangeOf(r)
+		x.w.onDone = func() { srv.record(r, x) }
+		defer x.w.done() // deferred: a fault may end the handler with http.ErrAbortHandler
+		next.ServeHTTP(w, r)
 	})
 }
 
 // record adds the journal entry of a finished request.
-func (srv *Server) record(r *http.Request, x *exchange, jw *journalWriter, start time.Time) {
-	d := time.Since(start)
+func (srv *Server) record(r *http.Request, x *exchange) {
+	d := time.Since(x.start)
 	e := &journalEntry{
-		Time:           start,
+		Time:           x.start,
 		Method:         r.Method,
 		URL:            maskSecrets(r.URL.RequestURI()),
 		Host:           r.Host,
 		TLS:            r.TLS != nil,
+		Scope:          x.scope.String(),
 		ScenarioHeader: strings.Join(r.Header[ScenarioHeader], ", "),
 		MockError:      x.mockError,
-		Status:         jw.status,
+		Status:         x.w.status,
 		DurationMS:     float64(d.Microseconds()) / 1000,
 		durationExact:  d,
 		RequestHeader:  maskHeader(r.Header),
-		ResponseHeader: jw.Header(), // the answer's own map: nothing changes it once the handler is done
-		BodySize:       jw.size,
-		body:           jw.body,
+		ResponseHeader: x.w.Header(), // the answer's own map: nothing changes it once the handler is done
+		BodySize:       x.w.size,
+		body:           x.w.body,
 	}
-	if typ, id := x.query.Get("bk_scope_type"), x.query.Get("bk_scope_id"); typ != "" || id != "" {
-		e.Scope = typ + ":" + id
-	}
-	if x.routed {
-		e.API = "user"
-		if x.system {
-			e.API = "system"
-		}
+	if x.api != apiNone {
+		e.API = x.api.String()
 		e.RequestID = x.requestID
 	}
 	e.App, e.User = x.ident.app, x.ident.user
 	if e.App == "" {
-		e.App, e.User = claimedIdentity(r.Header.Get(AuthHeader))
+		e.App, e.User = claimedIdentity(x.authHdr)
 	}
 	for _, a := range x.plan.applied() {
 		e.Scenarios = append(e.Scenarios, scenarioUse{a.sc.String(), a.source})

@@ -20,6 +20,7 @@ const (
 	errScopeNotFound
 	errNoPermission
 	errInternal
+	errTooManyParams // more query parameters than anyone would send
 )
 
 type v4ErrorDef struct {
@@ -37,6 +38,7 @@ var v4Errors = [...]v4ErrorDef{
 	errScopeNotFound: {http.StatusNotFound, "NOT_FOUND", "业务/业务集不存在或已被归档", "Business/Business Set not exist or archived", "1243049"},
 	errNoPermission:  {http.StatusForbidden, "NO_PERMISSION", "用户({0})权限不足，请前往权限中心确认并申请补充后重试", "User ({0}) permission not allowed, please confirm and apply permission in IAM and try again", ""},
 	errInternal:      {http.StatusInternalServerError, "INTERNAL", "内部服务器异常", "Internal Server Error", "1240002"},
+	errTooManyParams: {http.StatusBadRequest, "INVALID_ARGUMENT", "请求参数过多，最多 10000 个", "Too many request parameters, at most 10000", "1241005"},
 }
 
 // constraintTexts are the messages of the bean-validation constraints, by parameter.
