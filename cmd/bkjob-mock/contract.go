@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/contract"
@@ -40,49 +39,10 @@ command line); a flag wins. The same variables drive "go test ./contract -run Te
 Flags:
 `, contract.DefaultMaxRequests)
 
-// scopeFlag is a TYPE:ID flag; the zero scope means "not given".
-type scopeFlag struct{ scope *bkjob.Scope }
-
-func (f scopeFlag) String() string {
-	if f.scope == nil || f.scope.Type == "" {
-		return ""
-	}
-	return f.scope.String()
-}
-
-func (f scopeFlag) Set(s string) error {
-	sc, err := bkjob.ParseScope(s)
-	if err != nil {
-		return err
-	}
-	*f.scope = sc
-	return nil
-}
-
-// timeFlag is an instant given as RFC 3339 or Unix milliseconds.
-type timeFlag struct{ t *time.Time }
-
-func (f timeFlag) String() string {
-	if f.t == nil || f.t.IsZero() {
-		return ""
-	}
-	return f.t.Format(time.RFC3339)
-}
-
-func (f timeFlag) Set(s string) error {
-	ms, err := parseTime(s)
-	if err == nil {
-		*f.t = time.UnixMilli(ms)
-	}
-	return err
-}
-
-// runContract runs the contract suite; it returns the exit code
-// (0 all passed, 1 a check failed, 2 bad usage or unreachable target).
-func runContract(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// runContract runs the contract suite. Its exit codes: 0 every check that ran
+// passed, 1 a check failed, 2 bad usage or an unreachable target.
+func runContract(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("contract", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are printed once, below; --help goes to stdout
-	fs.Usage = func() {}
 	cfg := contract.Config{Scope: bkjob.Scope{Type: bkjob.ScopeBiz, ID: "2"}}
 	var (
 		hosts     string
@@ -111,25 +71,24 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 			fmt.Fprint(stdout, contractUsage)
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
-			return 0
 		}
-		return contractUsageError(stderr, err.Error())
+		return err
 	}
 	if list {
 		for _, c := range contract.Checks() {
 			fmt.Fprintf(stdout, "%-52s %s\n", c.Name, c.Doc)
 		}
-		return 0
+		return nil
 	}
 	switch {
 	case cfg.BaseURL == "":
-		return contractUsageError(stderr, "--base-url is required")
+		return usagef("--base-url is required")
 	case cfg.Auth == "":
-		return contractUsageError(stderr, "--auth is required (or BKJOB_CONTRACT_AUTH)")
+		return usagef("--auth is required (or BKJOB_CONTRACT_AUTH)")
 	case cfg.Rate < 0:
-		return contractUsageError(stderr, "--rate must not be negative")
+		return usagef("--rate must not be negative")
 	case cfg.Timeout <= 0:
-		return contractUsageError(stderr, "--timeout must be positive")
+		return usagef("--timeout must be positive")
 	}
 	for _, h := range strings.Split(hosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -138,6 +97,12 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 	}
 	// Open the report files first: a bad path is a usage error, found before any request.
 	var reports []*reportFile
+	discard := func() {
+		for _, r := range reports {
+			r.f.Close()
+			os.Remove(r.f.Name())
+		}
+	}
 	for _, r := range []struct {
 		path  string
 		write func(io.Writer, *contract.Result) error
@@ -147,59 +112,54 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 		}
 		f, err := os.Create(r.path)
 		if err != nil {
-			return contractUsageError(stderr, err.Error())
+			discard()
+			return usageError(err)
 		}
 		reports = append(reports, &reportFile{f, r.write})
 	}
-	discard := func() {
-		for _, r := range reports {
-			r.f.Close()
-			os.Remove(r.f.Name())
-		}
-	}
 
 	res, err := contract.Run(ctx, cfg, &contract.TextReporter{W: stdout})
-	var cerr *contract.ConfigError
-	switch {
-	case errors.As(err, &cerr):
+	if err != nil && res == nil {
 		discard()
-		return contractUsageError(stderr, err.Error())
-	case errors.Is(err, contract.ErrUnreachable):
-		discard()
-		fmt.Fprintln(stderr, "bkjob-mock contract:", err)
-		return 2
-	case res == nil:
-		discard()
-		fmt.Fprintln(stderr, "bkjob-mock contract:", err)
-		return 1
+		return contractError(err)
 	}
-	code := 0
-	if res.Failed() {
-		code = 1
-	}
+	var errs []error
 	if err != nil { // interrupted: the reports hold what ran
-		fmt.Fprintln(stderr, "bkjob-mock contract:", err)
-		code = 1
+		errs = append(errs, err)
 	}
 	for _, r := range reports {
 		if err := r.write(r.f, res); err != nil {
-			fmt.Fprintf(stderr, "bkjob-mock contract: writing %s: %v\n", r.f.Name(), err)
-			code = 1
+			errs = append(errs, fmt.Errorf("writing %s: %w", r.f.Name(), err))
 		}
 		if err := r.f.Close(); err != nil {
-			fmt.Fprintf(stderr, "bkjob-mock contract: writing %s: %v\n", r.f.Name(), err)
-			code = 1
+			errs = append(errs, fmt.Errorf("writing %s: %w", r.f.Name(), err))
 		}
 	}
-	return code
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if res.Failed() {
+		return &exitError{code: exitFailure} // the failures are on stdout
+	}
+	return nil
+}
+
+// contractError classifies an error of contract.Run that left no result: a bad
+// configuration is a usage error, an unreachable target exits 2 as well, and
+// anything else is a runtime error.
+func contractError(err error) error {
+	var cerr *contract.ConfigError
+	switch {
+	case errors.As(err, &cerr):
+		return usageError(err)
+	case errors.Is(err, contract.ErrUnreachable):
+		return &exitError{code: exitUsage, err: err}
+	default:
+		return err
+	}
 }
 
 type reportFile struct {
 	f     *os.File
 	write func(io.Writer, *contract.Result) error
-}
-
-func contractUsageError(stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "bkjob-mock contract: %s\nRun 'bkjob-mock contract --help' for usage.\n", msg)
-	return 2
 }

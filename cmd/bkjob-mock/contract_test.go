@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -81,13 +80,10 @@ func TestContractBadUsage(t *testing.T) {
 
 func TestContractUnreachable(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
 	report := filepath.Join(t.TempDir(), "report.json")
 	code, _, stderr := runContractCLI(t, map[string]string{"BKJOB_CONTRACT_AUTH": `{"bk_app_code":"demo","bk_app_secret":"s3cret","bk_username":"admin"}`},
-		"--base-url", "http://"+addr, "--timeout", "2s", "--json", report)
+		"--base-url", "http://127.0.0.1:1", "--timeout", "2s", "--json", report) // port 1: nothing listens there
+
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "unreachable")
 	assert.NotContains(t, stderr, "s3cret")
@@ -170,4 +166,18 @@ func TestContractAgainstQuirks(t *testing.T) {
 		assert.Contains(t, string(b), "rules/invalid/launch_mode", f)
 	}
 	assert.NotContains(t, stdout+stderr, "t0p-s3cret")
+}
+
+// A report path that cannot be written is found before any request, and the
+// report opened before it is removed.
+func TestContractBadReportPathLeavesNoFile(t *testing.T) {
+	t.Parallel()
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	code, stdout, stderr := runContractCLI(t, nil, "--base-url", "http://127.0.0.1:1", "--auth", secretAuth,
+		"--junit", junit, "--json", "/nonexistent/dir/r.json")
+	assert.Equal(t, 2, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "/nonexistent/dir/r.json")
+	assert.Contains(t, stderr, "Run 'bkjob-mock contract --help' for usage.")
+	assert.NoFileExists(t, junit)
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	crand "crypto/rand"
-	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
-	"github.com/bkjob-mock/bkjob-mock/fixtures"
 	"github.com/bkjob-mock/bkjob-mock/mock/history"
 )
 
@@ -41,13 +38,10 @@ Flags:
 
 // dumpFlags are the options of "dump".
 type dumpFlags struct {
+	history  historyFlags
 	scope    string
 	from, to string
 	format   string
-	fixtures string
-	seed     int64
-	now      string
-	scale    float64
 }
 
 func (f *dumpFlags) register(fs *flag.FlagSet) {
@@ -55,43 +49,23 @@ func (f *dumpFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.from, "from", "", "oldest create_time to print (RFC3339 or Unix ms); default: the start of the retention window")
 	fs.StringVar(&f.to, "to", "", "newest create_time to print (RFC3339 or Unix ms); default: --now")
 	fs.StringVar(&f.format, "format", "jsonl", "output format: jsonl or csv")
-	fs.StringVar(&f.fixtures, "fixtures", "", "fixtures YAML file replacing the embedded default")
-	fs.Int64Var(&f.seed, "seed", 1, "seed of the generated history; 0 picks one and prints it")
-	fs.StringVar(&f.now, "now", "", "the instant to dump as of (RFC3339 or Unix ms); default: the current time")
-	fs.Float64Var(&f.scale, "scale", 1, "multiply every scope's task rate")
+	f.history.register(fs, "the instant to dump as of (RFC3339 or Unix ms); default: the current time")
 }
 
-// dumpEnv are the flags that fall back to BKJOB_MOCK_<FLAG>: those "serve" shares.
-var dumpEnv = []string{"seed", "now", "fixtures", "scale"}
-
-// runDump prints the history of one scope.
+// runDump prints the history of one scope. Only the flags it shares with
+// serve (historyFlagNames) fall back to BKJOB_MOCK_<FLAG>.
 func runDump(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dump", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	usage := func(w io.Writer) { fs.SetOutput(w); fmt.Fprint(w, dumpUsage); fs.PrintDefaults() }
-	fs.Usage = func() {} // printed below: --help to stdout, mistakes to stderr
 	var f dumpFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage(stdout)
-			return errHelp
+	if err := parseFlags(fs, args, getenv, "BKJOB_MOCK_", historyFlagNames...); err != nil {
+		if errors.Is(err, errHelp) {
+			fmt.Fprint(stdout, dumpUsage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return err
 		}
-		usage(stderr)
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("dump: unexpected argument %q", fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	for _, name := range dumpEnv {
-		env := "BKJOB_MOCK_" + strings.ToUpper(name)
-		if v := getenv(env); v != "" && !given[name] {
-			if err := fs.Set(name, v); err != nil {
-				return usagef("dump: %s=%q: %v", env, v, err)
-			}
-		}
+		return usagef("dump: %v (see bkjob-mock dump --help)", err)
 	}
 
 	if f.scope == "" {
@@ -104,14 +78,13 @@ func runDump(ctx context.Context, args []string, getenv func(string) string, std
 	if f.format != "jsonl" && f.format != "csv" {
 		return usagef("dump: --format must be jsonl or csv, not %q", f.format)
 	}
-	if !(f.scale > 0) || math.IsInf(f.scale, 0) {
-		return usagef("dump: --scale must be a positive number, not %v", f.scale)
+	hc, err := f.history.resolve()
+	if err != nil {
+		return usagef("dump: %v", err)
 	}
 	now := time.Now().UnixMilli()
-	if f.now != "" {
-		if now, err = parseTime(f.now); err != nil {
-			return usagef("dump: --now: %v", err)
-		}
+	if hc.pinned {
+		now = hc.now
 	}
 	from, to := int64(math.MinInt64), now
 	if f.from != "" {
@@ -127,16 +100,7 @@ func runDump(ctx context.Context, args []string, getenv func(string) string, std
 	if from > to {
 		return usagef("dump: --from %s is after --to %s", fmtMs(from), fmtMs(to))
 	}
-
-	var fx *fixtures.Fixtures
-	if f.fixtures != "" {
-		fx, err = fixtures.Load(f.fixtures)
-	} else {
-		fx, err = fixtures.Default()
-	}
-	if err != nil {
-		return usagef("dump: fixtures: %v", err)
-	}
+	fx := hc.fixtures
 	if _, ok := fx.LookupScope(scope); !ok {
 		var have []string
 		for _, s := range fx.Scopes {
@@ -144,17 +108,10 @@ func runDump(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return usagef("dump: --scope %s is not in the fixtures (they have %s)", scope, strings.Join(have, ", "))
 	}
-	if f.seed == 0 {
-		var b [8]byte
-		crand.Read(b[:])
-		f.seed = int64(binary.LittleEndian.Uint64(b[:])>>1) | 1
-		fmt.Fprintf(stderr, "bkjob-mock dump: seed %d\n", f.seed)
+	if hc.seedPicked {
+		fmt.Fprintf(stderr, "bkjob-mock dump: seed %d\n", hc.seed)
 	}
-	opt := history.Options{Seed: f.seed, Scale: f.scale}
-	if err := opt.Check(fx); err != nil {
-		return usagef("dump: %v", err)
-	}
-	h := history.New(fx, opt)
+	h := history.New(fx, history.Options{Seed: hc.seed, Scale: hc.scale})
 
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	write := writeJSONL(w)
@@ -278,20 +235,4 @@ func writeCSV(w io.Writer) func(*bkjob.JobInstance) error {
 			strings.Join(r.Hosts, ";"))
 		return cw.Write(row)
 	}
-}
-
-func fmtMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
-
-// parseTime reads an instant given on the command line, as RFC3339
-// (2026-11-29T10:00:00+08:00, fractional seconds allowed) or as Unix
-// milliseconds (1764381600000), and returns Unix milliseconds.
-func parseTime(s string) (int64, error) {
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return ms, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is neither RFC3339 (2026-11-29T10:00:00+08:00) nor Unix milliseconds", s)
-	}
-	return t.UnixMilli(), nil
 }

@@ -31,9 +31,24 @@ type result struct {
 // runCLI runs the program with args and an environment.
 func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	return runCLIContext(t, context.Background(), env, args...)
+}
+
+// runCLIContext is runCLI with a context.
+func runCLIContext(t *testing.T, ctx context.Context, env map[string]string, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	code := run(ctx, args, func(k string) string { return env[k] }, &out, &errb)
 	return result{code, out.String(), errb.String()}
+}
+
+// rejected runs a command that must refuse its flags: with a context that has
+// already ended, a serve that accepted them stops at once instead of serving.
+func rejected(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return runCLIContext(t, ctx, env, args...)
 }
 
 // lines returns the JSON objects of a jsonl dump.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bkjob-mock/bkjob-mock/fixtures"
 	"github.com/bkjob-mock/bkjob-mock/mock"
 )
 
@@ -34,62 +31,66 @@ Flags:
 
 // serveFlags are the options of "serve".
 type serveFlags struct {
+	history    historyFlags
 	addr       string
-	seed       int64
-	now        string
-	fixtures   string
 	basePath   string
 	quirks     bool
 	corsOrigin string
-	scale      float64
 	logLevel   string
 	journal    int
 	adminToken string
 	watch      bool
 }
 
+// maxJournalSize bounds --journal-size: the journal is held in memory.
+const maxJournalSize = 1_000_000
+
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
-	fs.Int64Var(&f.seed, "seed", 1, "seed of the generated history; 0 picks one and prints it")
-	fs.StringVar(&f.now, "now", "", "pin the clock to this instant (RFC3339 or Unix milliseconds); default: the clock runs")
-	fs.StringVar(&f.fixtures, "fixtures", "", "fixtures YAML file replacing the embedded default")
+	f.history.register(fs, "pin the clock to this instant (RFC3339 or Unix milliseconds); default: the clock runs")
 	fs.StringVar(&f.basePath, "base-path", "", "also serve the API under this path prefix, e.g. /prod")
 	fs.BoolVar(&f.quirks, "quirks", false, "reproduce the real server's bugs (500 on invalid status/launch_mode, invalid type ignored)")
 	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins (comma-separated, or *)")
-	fs.Float64Var(&f.scale, "scale", 1, "multiply every scope's task rate, e.g. 10 for a ten times busier history")
 	fs.StringVar(&f.logLevel, "log-level", "info", "request log level: debug, info, warn, error or off")
-	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, "how many requests the journal (GET /__mock/requests) keeps; 0 for none")
+	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, fmt.Sprintf("how many requests the journal (GET /__mock/requests) keeps, at most %d; 0 for none", maxJournalSize))
 	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 }
 
-// parseFlags parses args, then fills every flag not given from the environment
-// variable envPrefix+<FLAG> (upper case, dashes as underscores). Nothing is
-// printed: the caller prints --help to stdout and mistakes once to stderr.
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string, envPrefix string) error {
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return usageError{err}
+// config checks the flags and returns the mock's configuration (without its
+// Logger) and the resolved history. Every error is a usage error.
+func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
+	if f.journal < 0 {
+		return mock.Config{}, nil, usagef("--journal-size must be 0 or more, got %d", f.journal)
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if f.journal > maxJournalSize {
+		return mock.Config{}, nil, usagef("--journal-size must be at most %d, got %d", maxJournalSize, f.journal)
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		env := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(env); v != "" && !given[f.Name] && err == nil {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = usagef("%s=%q: %v", env, v, e)
-			}
-		}
-	})
-	return err
+	if f.watch && f.history.fixtures == "" {
+		return mock.Config{}, nil, usagef("--watch needs --fixtures FILE")
+	}
+	if f.basePath != "" && !strings.HasPrefix(f.basePath, "/") {
+		return mock.Config{}, nil, usagef("--base-path must start with /, got %q", f.basePath)
+	}
+	hc, err := f.history.resolve()
+	if err != nil {
+		return mock.Config{}, nil, err
+	}
+	cfg := mock.Config{
+		Fixtures:    hc.fixtures,
+		Seed:        hc.seed,
+		Scale:       hc.scale,
+		Quirks:      f.quirks,
+		BasePath:    f.basePath,
+		CORSOrigin:  f.corsOrigin,
+		JournalSize: f.journal, // 0 keeps no journal
+		AdminToken:  f.adminToken,
+	}
+	if hc.pinned {
+		pinned := time.UnixMilli(hc.now)
+		cfg.Now = func() time.Time { return pinned }
+	}
+	return cfg, hc, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -110,51 +111,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	cfg := mock.Config{Seed: f.seed, Quirks: f.quirks, BasePath: f.basePath, CORSOrigin: f.corsOrigin, Scale: f.scale, Logger: logger,
-		JournalSize: f.journal, AdminToken: f.adminToken}
-	if f.journal < 0 {
-		return usagef("--journal-size must be 0 or more, got %d", f.journal)
-	}
-	if f.watch && f.fixtures == "" {
-		return usagef("--watch needs --fixtures FILE")
-	}
-	if f.scale <= 0 {
-		return usagef("--scale must be positive, got %v", f.scale)
-	}
-	if f.basePath != "" && !strings.HasPrefix(f.basePath, "/") {
-		return usagef("--base-path must start with /, got %q", f.basePath)
-	}
-	if cfg.Seed == 0 {
-		var b [8]byte
-		crand.Read(b[:])
-		cfg.Seed = int64(binary.LittleEndian.Uint64(b[:])>>1) | 1
-	}
-	clock := "running"
-	if f.now != "" {
-		ms, err := parseTime(f.now)
-		if err != nil {
-			return usagef("--now: %v", err)
-		}
-		pinned := time.UnixMilli(ms)
-		cfg.Now = func() time.Time { return pinned }
-		clock = "pinned at " + pinned.UTC().Format(time.RFC3339Nano)
-	}
-	source := "embedded default"
-	if f.fixtures != "" {
-		cfg.Fixtures, err = fixtures.Load(f.fixtures)
-		source = f.fixtures
-	} else {
-		cfg.Fixtures, err = fixtures.Default()
-	}
+	cfg, hc, err := f.config()
 	if err != nil {
-		return usagef("fixtures: %v", err)
+		return err
+	}
+	cfg.Logger = logger
+	clock := "running"
+	if hc.pinned {
+		clock = "pinned at " + time.UnixMilli(hc.now).UTC().Format(time.RFC3339Nano)
 	}
 	handler, err := mock.New(cfg)
 	if err != nil {
 		return err
 	}
 	if f.watch {
-		go handler.Watch(ctx, f.fixtures, mock.DefaultWatchInterval)
+		go handler.Watch(ctx, f.history.fixtures, mock.DefaultWatchInterval)
 	}
 
 	ln, err := net.Listen("tcp", f.addr)
@@ -171,7 +142,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
-	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, source, f.quirks)
+	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, hc.source, f.quirks)
 	fmt.Fprintf(stdout, "admin page http://%s/__mock/\n", ln.Addr())
 
 	errc := make(chan error, 1)

@@ -36,22 +36,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestServeAdminFlagErrors(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"serve", "--watch"}, "--watch needs --fixtures"},
-		{[]string{"serve", "--journal-size", "-1"}, "--journal-size must be 0 or more"},
-	} {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), tt.args, func(string) string { return "" }, &out, &errb)
-		assert.Equal(t, 2, code, "%v", tt.args)
-		assert.Contains(t, errb.String(), tt.want)
-	}
-}
-
 // TestServeAdmin runs serve with the journal size, the admin token and
 // --watch, and checks each through HTTP.
 func TestServeAdmin(t *testing.T) {
