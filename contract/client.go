@@ -15,6 +15,7 @@ import (
 	"time"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
+	apispec "github.com/bkjob-mock/bkjob-mock/internal/spec"
 )
 
 // Header names the suite sends.
@@ -277,9 +278,6 @@ func isGatewayEnvelope(v any) bool {
 	return hasName || hasResult
 }
 
-// secretKeys are the X-Bkapi-Authorization fields never printed.
-var secretKeys = []string{"bk_app_secret", "bk_token", "access_token", "bk_signature"}
-
 // secretsOf returns the secret values of an X-Bkapi-Authorization header.
 func secretsOf(auth string) []string {
 	var m map[string]any
@@ -287,7 +285,7 @@ func secretsOf(auth string) []string {
 		return nil
 	}
 	var out []string
-	for _, k := range secretKeys {
+	for _, k := range apispec.SecretKeys {
 		if s, ok := m[k].(string); ok && s != "" {
 			out = append(out, s)
 		}
@@ -305,7 +303,7 @@ func MaskAuth(auth string) string {
 		return auth
 	}
 	masked := false
-	for _, k := range secretKeys {
+	for _, k := range apispec.SecretKeys {
 		if _, ok := m[k]; ok {
 			m[k] = json.RawMessage(`"***"`)
 			masked = true
@@ -335,9 +333,9 @@ func (c *client) curl(ex *exchange) string {
 		if k == authHeader {
 			v = MaskAuth(v)
 		}
-		b.WriteString(" -H " + shellQuote(k+": "+v))
+		b.WriteString(" -H " + apispec.ShellQuote(k+": "+v))
 	}
-	b.WriteString(" " + shellQuote(ex.url))
+	b.WriteString(" " + apispec.ShellQuote(ex.url))
 	return c.mask(b.String())
 }
 
@@ -349,8 +347,4 @@ func (c *client) mask(s string) string {
 		}
 	}
 	return s
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -9,14 +9,12 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
+	apispec "github.com/bkjob-mock/bkjob-mock/internal/spec"
 )
 
 // problemKind names what a response got wrong against openapi.yaml; each kind
@@ -40,66 +38,30 @@ type problem struct {
 	msg  string
 }
 
-// spec is openapi.yaml, loaded and routed once.
-type spec struct {
-	user, system *routers.Route
-}
-
-var (
-	embeddedOnce sync.Once
-	embedded     *spec
-	embeddedErr  error
-)
+// spec is openapi.yaml as the suite checks answers against it.
+type spec struct{ *apispec.Spec }
 
 // loadSpec loads, validates and routes an OpenAPI document. The embedded one
-// is built once per process.
+// is built once per process and shared with the mock.
 func loadSpec(data []byte) (*spec, error) {
+	var sp *apispec.Spec
+	var err error
 	if bytes.Equal(data, bkjob.OpenAPISpec) {
-		embeddedOnce.Do(func() { embedded, embeddedErr = buildSpec(data) })
-		return embedded, embeddedErr
+		sp, err = apispec.Embedded()
+	} else {
+		sp, err = apispec.Parse(data)
 	}
-	return buildSpec(data)
-}
-
-func buildSpec(data []byte) (*spec, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(data)
 	if err != nil {
-		return nil, fmt.Errorf("openapi.yaml: %w", err)
+		return nil, err
 	}
-	if err := doc.Validate(loader.Context); err != nil {
-		return nil, fmt.Errorf("openapi.yaml is invalid: %w", err)
-	}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		return nil, fmt.Errorf("routing openapi.yaml: %w", err)
-	}
-	s := &spec{}
-	for _, p := range []struct {
-		path  string
-		route **routers.Route
-	}{{bkjob.UserAPIPath, &s.user}, {bkjob.SystemAPIPath, &s.system}} {
-		req, err := http.NewRequest(http.MethodGet, p.path, nil)
-		if err != nil {
-			return nil, err
-		}
-		route, _, err := router.FindRoute(req)
-		if err != nil {
-			return nil, fmt.Errorf("openapi.yaml has no GET %s: %w", p.path, err)
-		}
-		*p.route = route
-	}
-	return s, nil
+	return &spec{sp}, nil
 }
 
 var jobRequestIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // validate records on ex every way its response breaks openapi.yaml.
 func (s *spec) validate(ex *exchange) {
-	route := s.user
-	if ex.req.system {
-		route = s.system
-	}
+	route := s.Route(ex.req.system)
 	add := func(k problemKind, format string, args ...any) {
 		ex.problems = append(ex.problems, problem{k, fmt.Sprintf(format, args...)})
 	}
