@@ -1,10 +1,10 @@
 package mock
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -41,6 +41,13 @@ func (l *reloadLog) succeeded() {
 func (l *reloadLog) failed(err error) {
 	l.mu.Lock()
 	l.err, l.errAt = err.Error(), time.Now()
+	l.mu.Unlock()
+}
+
+// cleared forgets the last error: the file that serves is back.
+func (l *reloadLog) cleared() {
+	l.mu.Lock()
+	l.err, l.errAt = "", time.Time{}
 	l.mu.Unlock()
 }
 
@@ -87,61 +94,20 @@ const DefaultWatchInterval = 500 * time.Millisecond
 // ends. It polls every interval (0 means DefaultWatchInterval): a change of
 // modification time or size makes it read the file, and a change of content
 // (SHA-256) makes it reload. The file as it is when Watch starts counts as
-// loaded. A version that does not load (a half-saved file, a mistake) keeps
-// the old fixtures; the error is logged and shown until a good version loads.
+// loaded; GET /__mock/config names the file under "watching" only once that
+// first version is read. A version that does not load (a half-saved file, a
+// mistake), a file that is gone or is not a regular file keeps the old
+// fixtures: each is logged once and shown until the file is good again (the
+// same content back clears the error without a reload).
 func (srv *Server) Watch(ctx context.Context, path string, interval time.Duration) {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
 	}
+	w := &watcher{srv: srv, path: path, size: -1}
+	w.poll(ctx, true)
 	srv.reloads.mu.Lock()
 	srv.reloads.watching = path
 	srv.reloads.mu.Unlock()
-	log := srv.log
-
-	var (
-		mod  time.Time
-		size int64 = -1
-		sum  [sha256.Size]byte
-	)
-	poll := func(initial bool) {
-		fi, err := os.Stat(path)
-		if err != nil {
-			if !initial {
-				srv.reloads.failed(err)
-			}
-			size = -1
-			return
-		}
-		if fi.ModTime().Equal(mod) && fi.Size() == size {
-			return
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			srv.reloads.failed(err)
-			return
-		}
-		mod, size = fi.ModTime(), fi.Size()
-		s := sha256.Sum256(data)
-		if bytes.Equal(s[:], sum[:]) {
-			return
-		}
-		sum = s
-		if initial {
-			return
-		}
-		fx, err := fixtures.Parse(path, data)
-		if err == nil {
-			err = srv.Reload(fx)
-		} else {
-			srv.reloads.failed(err)
-		}
-		if err != nil {
-			log.ErrorContext(ctx, "fixtures not reloaded, the previous ones stay", "file", path, "err", err)
-			return
-		}
-		log.InfoContext(ctx, "fixtures reloaded", "file", path)
-	}
-	poll(true)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -149,7 +115,84 @@ func (srv *Server) Watch(ctx context.Context, path string, interval time.Duratio
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			poll(false)
+			w.poll(ctx, false)
 		}
 	}
+}
+
+// watcher is the state of one Watch: what the file looked like last.
+type watcher struct {
+	srv      *Server
+	path     string
+	mod      time.Time
+	size     int64 // -1: not read yet, or gone
+	sum      [sha256.Size]byte
+	problem  string // the problem last reported, so each is logged once
+	loadErr  error  // why the content in sum did not load; nil when it serves
+}
+
+// poll looks at the file once. The initial poll only remembers it.
+func (w *watcher) poll(ctx context.Context, initial bool) {
+	fi, err := os.Stat(w.path)
+	switch {
+	case err != nil:
+		w.size = -1
+		w.fail(ctx, fmt.Errorf("fixtures file %s: %w", w.path, err), initial)
+		return
+	case !fi.Mode().IsRegular():
+		w.size = -1
+		w.fail(ctx, fmt.Errorf("fixtures file %s is not a regular file (%s)", w.path, fi.Mode().Type()), initial)
+		return
+	}
+	if fi.ModTime().Equal(w.mod) && fi.Size() == w.size {
+		return
+	}
+	data, err := os.ReadFile(w.path)
+	if err != nil {
+		w.fail(ctx, err, initial)
+		return
+	}
+	w.mod, w.size = fi.ModTime(), fi.Size()
+	sum := sha256.Sum256(data)
+	if initial {
+		w.sum = sum
+		return
+	}
+	if sum == w.sum { // the version last read is back (after a delete, a touch)
+		switch {
+		case w.loadErr != nil:
+			w.fail(ctx, w.loadErr, false)
+		case w.problem != "":
+			w.problem = ""
+			w.srv.reloads.cleared()
+			w.srv.log.InfoContext(ctx, "fixtures file is back as loaded; nothing to reload", "file", w.path)
+		}
+		return
+	}
+	w.sum = sum
+	fx, err := fixtures.Parse(w.path, data)
+	if err == nil {
+		err = w.srv.Reload(fx)
+	} else {
+		w.srv.reloads.failed(err)
+	}
+	w.loadErr = err
+	if err != nil {
+		w.problem = err.Error()
+		w.srv.log.ErrorContext(ctx, "fixtures not reloaded, the previous ones stay", "file", w.path, "err", err)
+		return
+	}
+	w.problem = ""
+	w.srv.log.InfoContext(ctx, "fixtures reloaded", "file", w.path)
+}
+
+// fail reports a problem with the file once, until another one or a good
+// version replaces it.
+func (w *watcher) fail(ctx context.Context, err error, initial bool) {
+	if initial || err.Error() == w.problem {
+		return
+	}
+	w.problem = err.Error()
+	w.srv.reloads.failed(err)
+	w.srv.log.ErrorContext(ctx, "fixtures file unusable, the previous fixtures stay", "file", w.path, "err", err)
 }

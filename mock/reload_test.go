@@ -63,7 +63,7 @@ func TestWatchReloads(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "fixtures.yaml")
 	original := defaultYAML(t)
-	require.NoError(t, os.WriteFile(path, []byte(original), 0o644))
+	replaceFile(t, path, original)
 	fx, err := fixtures.Load(path)
 	require.NoError(t, err)
 	m, err := mock.New(mock.Config{Fixtures: fx, Seed: 1, Now: func() time.Time { return pinnedNow }, JournalSize: mock.DefaultJournalSize})
@@ -73,7 +73,7 @@ func TestWatchReloads(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go m.Watch(ctx, path, 10*time.Millisecond)
-	eventually(t, "the watcher to start", func() bool { return reloadOf(t, srv).Watching == path })
+	eventually(t, "the watcher to read the file", func() bool { return reloadOf(t, srv).Watching == path })
 
 	biz3 := "bk_scope_type=biz&bk_scope_id=3&" + window
 	require.Equal(t, 403, get(t, srv, biz3, zhangsanAuth).status)
@@ -83,7 +83,7 @@ func TestWatchReloads(t *testing.T) {
 	// A good edit: zhangsan may now access biz 3.
 	edited := strings.Replace(original, "{name: zhangsan, scopes: [biz:2]}", "{name: zhangsan, scopes: [biz:2, biz:3]}", 1)
 	require.NotEqual(t, original, edited)
-	require.NoError(t, os.WriteFile(path, []byte(edited), 0o644))
+	replaceFile(t, path, edited)
 	eventually(t, "the reload", func() bool { return reloadOf(t, srv).Reloads == 1 })
 	assert.Equal(t, 200, get(t, srv, biz3, zhangsanAuth).status)
 	assert.Len(t, journalEntries(t, srv, "user=zhangsan"), 2, "the journal survives")
@@ -91,7 +91,7 @@ func TestWatchReloads(t *testing.T) {
 	assert.Empty(t, reloadOf(t, srv).Error)
 
 	// A broken edit keeps the old fixtures and says why.
-	require.NoError(t, os.WriteFile(path, []byte(edited+"\nbogus_key: 1\n"), 0o644))
+	replaceFile(t, path, edited+"\nbogus_key: 1\n")
 	eventually(t, "the error", func() bool { return reloadOf(t, srv).Error != "" })
 	st := reloadOf(t, srv)
 	assert.Contains(t, st.Error, "bogus_key")
@@ -99,13 +99,40 @@ func TestWatchReloads(t *testing.T) {
 	assert.Equal(t, 1, st.Reloads)
 	assert.Equal(t, 200, get(t, srv, biz3, zhangsanAuth).status, "the previous fixtures stay")
 
-	// A touch without change does nothing; fixing the file clears the error.
-	require.NoError(t, os.WriteFile(path, []byte(original), 0o644))
+	// Fixing the file clears the error.
+	replaceFile(t, path, original)
 	eventually(t, "the second reload", func() bool { return reloadOf(t, srv).Reloads == 2 })
 	assert.Empty(t, reloadOf(t, srv).Error)
 	assert.Equal(t, 403, get(t, srv, biz3, zhangsanAuth).status)
 	assert.Len(t, journalEntries(t, srv, "user=zhangsan"), 4)
 	assert.Len(t, activeScenarios(t, srv), 1)
+
+	// A deleted file is reported; the same content back clears it without a reload.
+	require.NoError(t, os.Remove(path))
+	eventually(t, "the deletion to be reported", func() bool { return strings.Contains(reloadOf(t, srv).Error, "no such file") })
+	assert.Equal(t, 403, get(t, srv, biz3, zhangsanAuth).status, "the fixtures stay")
+	replaceFile(t, path, original)
+	eventually(t, "the error to clear", func() bool { return reloadOf(t, srv).Error == "" })
+	assert.Equal(t, 2, reloadOf(t, srv).Reloads, "nothing to reload")
+
+	// A directory in its place is reported; a good file back reloads.
+	require.NoError(t, os.Remove(path))
+	require.NoError(t, os.Mkdir(path, 0o755))
+	eventually(t, "the directory to be reported", func() bool { return strings.Contains(reloadOf(t, srv).Error, "not a regular file") })
+	require.NoError(t, os.Remove(path))
+	replaceFile(t, path, edited)
+	eventually(t, "the third reload", func() bool { return reloadOf(t, srv).Reloads == 3 })
+	assert.Empty(t, reloadOf(t, srv).Error)
+	assert.Equal(t, 200, get(t, srv, biz3, zhangsanAuth).status)
+}
+
+// replaceFile replaces path with content at once, as editors do (a write to a
+// temporary file, then a rename), so that the watcher never reads half a file.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	require.NoError(t, os.WriteFile(tmp, []byte(content), 0o644))
+	require.NoError(t, os.Rename(tmp, path))
 }
 
 func TestReload(t *testing.T) {
