@@ -80,6 +80,9 @@ func TestAdminPageInBrowser(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status, "body: %s", body)
 
 	// The data browser lists, on opening, the last day of the first scope.
+	assert.Equal(t, []any{"biz:2", float64(browserNow.Add(-24 * time.Hour).UnixMilli()), float64(browserNow.UnixMilli())},
+		wd.eval(`const f = document.querySelector('#data-form').elements;
+			return [f.namedItem('scope').value, new Date(f.namedItem('from').value).getTime(), new Date(f.namedItem('to').value).getTime()]`))
 	opening := browserWindow("biz:2", 24*time.Hour) + "&offset=0&length=20"
 	openingIDs := apiIDs(t, srv, opening)
 	require.NotEmpty(t, openingIDs)
@@ -122,6 +125,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 	wd.click(`#data-form button[type="submit"]`)
 	wd.waitFor("the refusal in #data-error", `const e = document.querySelector('#data-error'); return !e.hidden && e.textContent`, refused.MockError.Message)
 	assert.Equal(t, float64(0), wd.eval(`return document.querySelectorAll('`+browserDataTable+`').length`))
+	assert.Equal(t, "data: "+refused.MockError.Message, wd.text(`#status-line`))
 
 	if path := os.Getenv("BKJOB_BROWSER_SCREENSHOT"); path != "" { // to look at the page
 		var png []byte

@@ -265,6 +265,7 @@ async function browse(ev) {
     tb.replaceChildren();
     errBox.textContent = e.message;
     errBox.hidden = false;
+    say('data: ' + e.message, true); // not the count of the rows no longer shown
   }
 }
 
