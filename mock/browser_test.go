@@ -127,6 +127,12 @@ func TestAdminPageInBrowser(t *testing.T) {
 	assert.Equal(t, float64(0), wd.eval(`return document.querySelectorAll('`+browserDataTable+`').length`))
 	assert.Equal(t, "data: "+refused.MockError.Message, wd.text(`#status-line`))
 
+	// Corrected, the query lists its rows again and the message goes.
+	wd.typeInto(`#data-form input[name="length"]`, "7")
+	wd.click(`#data-form button[type="submit"]`)
+	wd.waitFor("the rows with status=4 again", dataIDs, failed)
+	wd.waitFor("the refusal gone", `return document.querySelector('#data-error').hidden`, true)
+
 	if path := os.Getenv("BKJOB_BROWSER_SCREENSHOT"); path != "" { // to look at the page
 		var png []byte
 		require.NoError(t, wd.call(http.MethodGet, wd.session+"/screenshot", nil, &png))
