@@ -212,6 +212,8 @@ func journalRow(match string) string {
 		return tr ? [tr.cells[4].textContent, tr.cells[5].textContent, tr.cells[6].textContent] : null`
 }
 
+// browserBinaries finds chromium and chromedriver, or skips (fails when
+// BKJOB_BROWSER_TEST=1).
 func browserBinaries(t *testing.T) (chromium, driver string) {
 	t.Helper()
 	required := os.Getenv("BKJOB_BROWSER_TEST") == "1"
@@ -375,11 +377,14 @@ func (wd *webDriver) call(method, path string, body, out any) error {
 	return nil
 }
 
+// navigate loads url in the session's window.
 func (wd *webDriver) navigate(url string) {
 	wd.t.Helper()
 	require.NoError(wd.t, wd.call(http.MethodPost, wd.session+"/url", map[string]any{"url": url}, nil))
 }
 
+// try runs script in the page with args (arguments[0], ...) and returns its
+// value or the WebDriver error.
 func (wd *webDriver) try(script string, args ...any) (any, error) {
 	if args == nil {
 		args = []any{}
