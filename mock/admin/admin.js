@@ -208,41 +208,64 @@ async function showEntry(id, tr) {
 
 // ---- data browser ----
 
-function fillDataForm() {
-  const st = document.querySelector('#data-form select[name=status]');
-  for (const [k, v] of Object.entries(STATUSES)) st.append(el('option', {value: k}, `${k} ${v}`));
-  const f = $('#data-form');
-  f.elements.to.value = localInput(config.now_ms);
-  f.elements.from.value = localInput(config.now_ms - 24 * 3600 * 1000);
+// field returns the control of form f called name. It goes through namedItem
+// because a form and its elements collection have properties of their own
+// that shadow controls of the same name: f.elements['length'] is the number
+// of controls, f.name and f.action are the form's attributes.
+function field(f, name) {
+  const c = f.elements.namedItem(name);
+  if (!c) throw new Error(`no field ${name} in #${f.id}`);
+  return c;
 }
 
-async function browse(ev) {
-  if (ev) ev.preventDefault();
+function fillDataForm() {
   const f = $('#data-form');
+  const st = field(f, 'status');
+  for (const [k, v] of Object.entries(STATUSES)) st.append(el('option', {value: k}, `${k} ${v}`));
+  field(f, 'to').value = localInput(config.now_ms);
+  field(f, 'from').value = localInput(config.now_ms - 24 * 3600 * 1000);
+}
+
+// dataQuery reads the data form into the API's query parameters.
+function dataQuery(f) {
   const q = new URLSearchParams();
-  const [typ, id] = (f.elements.scope.value || ':').split(':');
+  const [typ, id] = (field(f, 'scope').value || ':').split(':');
   q.set('bk_scope_type', typ);
   q.set('bk_scope_id', id);
-  if (f.elements.from.value) q.set('create_time_start', new Date(f.elements.from.value).getTime());
-  if (f.elements.to.value) q.set('create_time_end', new Date(f.elements.to.value).getTime());
+  const from = field(f, 'from').value;
+  const to = field(f, 'to').value;
+  if (from) q.set('create_time_start', new Date(from).getTime());
+  if (to) q.set('create_time_end', new Date(to).getTime());
   for (const name of ['job_instance_id', 'operator', 'name', 'status', 'type', 'launch_mode', 'ip', 'job_cron_id', 'offset', 'length']) {
-    const v = f.elements[name].value.trim();
+    const v = field(f, name).value.trim();
     if (v) q.set(name, v);
   }
+  return q;
+}
+
+// browse lists the tasks the data form asks for. Any failure (a bad value, a
+// refused query, the mock unreachable, a bug here) goes to #data-error and
+// empties the table, so that what is shown always answers the form.
+async function browse(ev) {
+  if (ev) ev.preventDefault();
   const errBox = $('#data-error');
+  const tb = $('#data-table tbody');
   try {
-    const body = await getJSON('data?' + q);
-    errBox.hidden = true;
+    const body = await getJSON('data?' + dataQuery($('#data-form')));
     const rows = body.data.job_instance_list.map((j) => el('tr', {},
       el('td', {class: 'mono'}, j.job_instance_id), el('td', {}, fmtTime(j.create_time)), el('td', {}, j.name),
       el('td', {}, j.operator), el('td', {}, TYPES[j.type] ?? j.type), el('td', {}, LAUNCH[j.launch_mode] ?? j.launch_mode),
       el('td', {}, `${j.status} ${STATUSES[j.status] || ''}`), el('td', {}, fmtTime(j.start_time)), el('td', {}, fmtTime(j.end_time)),
       el('td', {}, j.total_time ?? ''), el('td', {class: 'mono'}, j.job_plan_id > 0 ? `${j.job_plan_id}/${j.job_template_id}` : '')));
-    $('#data-table tbody').replaceChildren(...rows);
+    tb.replaceChildren(...rows);
+    errBox.hidden = true;
+    errBox.textContent = '';
     say(`${rows.length} tasks`);
   } catch (e) {
-    errBox.hidden = false;
+    tb.replaceChildren();
     errBox.textContent = e.message;
+    errBox.hidden = false;
+    say('data: ' + e.message, true); // not the count of the rows no longer shown
   }
 }
 
