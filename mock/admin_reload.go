@@ -122,13 +122,13 @@ func (srv *Server) Watch(ctx context.Context, path string, interval time.Duratio
 
 // watcher is the state of one Watch: what the file looked like last.
 type watcher struct {
-	srv      *Server
-	path     string
-	mod      time.Time
-	size     int64 // -1: not read yet, or gone
-	sum      [sha256.Size]byte
-	problem  string // the problem last reported, so each is logged once
-	loadErr  error  // why the content in sum did not load; nil when it serves
+	srv     *Server
+	path    string
+	mod     time.Time
+	size    int64 // -1: not read yet, or gone
+	sum     [sha256.Size]byte
+	problem string // the problem last reported, so each is logged once
+	loadErr error  // why the content in sum did not load; nil when it serves
 }
 
 // poll looks at the file once. The initial poll only remembers it.

@@ -146,7 +146,7 @@ func browserServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	fx, err := fixtures.Default()
 	require.NoError(t, err)
-	h, err := mock.New(mock.Config{Fixtures: fx, Seed: browserSeed, Now: func() time.Time { return browserNow }})
+	h, err := mock.New(mock.Config{Fixtures: fx, Seed: browserSeed, Now: func() time.Time { return browserNow }, JournalSize: mock.DefaultJournalSize})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
