@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,12 +48,27 @@ func TestGolden(t *testing.T) {
 		{"offset-range", biz2 + window + "&offset=10001", adminAuth},
 		{"no-auth", biz2 + window, ""},
 	}
+	if *update && os.Getenv("CI") != "" {
+		t.Fatal("-update rewrites the golden answers; it is refused when CI is set")
+	}
+	dir := filepath.Join("..", "fixtures", "golden")
+	t.Run("no orphans", func(t *testing.T) {
+		names := map[string]bool{}
+		for _, tt := range tests {
+			names[tt.name+".txt"] = true
+		}
+		files, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		for _, f := range files {
+			assert.True(t, names[f.Name()], "fixtures/golden/%s belongs to no case of TestGolden: delete it or add the case", f.Name())
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			a := get(t, srv, tt.query, tt.auth)
-			got := fmt.Sprintf("HTTP %d\n%s", a.status, a.body)
-			file := filepath.Join("..", "fixtures", "golden", tt.name+".txt")
+			got := goldenText(a)
+			file := filepath.Join(dir, tt.name+".txt")
 			if *update {
 				require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
 				require.NoError(t, os.WriteFile(file, []byte(got), 0o644))
@@ -63,6 +79,28 @@ func TestGolden(t *testing.T) {
 			assert.Equal(t, string(want), got)
 		})
 	}
+}
+
+// goldenText writes an answer as the golden files hold it: the status line,
+// the headers sorted (but Date, which is the wall clock), a blank line, the body.
+func goldenText(a answer) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP %d\n", a.status)
+	keys := make([]string, 0, len(a.header))
+	for k := range a.header {
+		if k != "Date" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range a.header[k] {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	b.WriteString("\n")
+	b.Write(a.body)
+	return b.String()
 }
 
 // Two mocks built separately with the same fixtures, seed and now answer a

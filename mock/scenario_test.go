@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -548,11 +549,18 @@ func TestAdminScenarios(t *testing.T) {
 	})
 	t.Run("for T seconds", func(t *testing.T) {
 		t.Parallel()
-		srv := newServer(t)
-		switchOn(t, srv, map[string]any{"scenario": "bad-gateway", "seconds": 0.3})
+		m := newHandler(t).(*mock.Server)
+		var wall atomic.Int64
+		wall.Store(pinnedNow.UnixNano())
+		mock.SetWallClock(m, func() time.Time { return time.Unix(0, wall.Load()) })
+		srv := httptest.NewServer(m)
+		t.Cleanup(srv.Close)
+		switchOn(t, srv, map[string]any{"scenario": "bad-gateway", "seconds": 30})
 		assert.Equal(t, 502, get(t, srv, biz2, adminAuth).status)
-		time.Sleep(350 * time.Millisecond)
-		assert.Equal(t, 200, get(t, srv, biz2, adminAuth).status)
+		wall.Add(int64(29 * time.Second))
+		assert.Equal(t, 502, get(t, srv, biz2, adminAuth).status, "still inside its 30 s")
+		wall.Add(int64(time.Second))
+		assert.Equal(t, 200, get(t, srv, biz2, adminAuth).status, "30 s after it was switched on")
 		assert.Empty(t, activeScenarios(t, srv))
 	})
 	t.Run("only one scope", func(t *testing.T) {
