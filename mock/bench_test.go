@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,20 +14,27 @@ import (
 
 // BenchmarkHTTP measures the default query (30-day window, no filters,
 // offset 0, length 10) through the whole HTTP stack, validation included,
-// against a bare net/http handler writing a body of the same size, with the
-// same client over loopback in the same run. Budget: mock ≥ 40% of bare's
-// requests per second. Run: make bench (or go test ./mock -run '^$' -bench HTTP).
+// against a bare net/http handler writing the same bytes with the same
+// Content-Length, with the same client over loopback in the same run. The
+// mock case reports its rate as a fraction of bare's (ratio-to-bare; budget
+// 0.50, floor 0.40). The Go client costs as much as either server here, so
+// the ratio flatters the mock: the load script (make load) is the measure
+// from outside. Run: make bench (or go test ./mock -run '^$' -bench HTTP).
 func BenchmarkHTTP(b *testing.B) {
 	mockSrv := newServer(b)
 	url := mockSrv.URL + bkjob.UserAPIPath + "?bk_scope_type=biz&bk_scope_id=2&" + window
 	first := fetch(b, mockSrv.Client(), url)
 
+	length := strconv.Itoa(len(first))
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{length}
 		w.Write(first)
 	}))
 	b.Cleanup(bare.Close)
 
+	var bareNs float64 // ns/op of the latest bare run
 	for _, bm := range []struct {
 		name string
 		srv  *httptest.Server
@@ -57,6 +65,12 @@ func BenchmarkHTTP(b *testing.B) {
 					}
 				}
 			})
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if bm.name == "bare" {
+				bareNs = ns
+			} else if bareNs > 0 {
+				b.ReportMetric(bareNs/ns, "ratio-to-bare")
+			}
 		})
 	}
 }
