@@ -325,7 +325,7 @@ func (srv *Server) requireJournal(w http.ResponseWriter) bool {
 
 // handleRequestList answers GET /__mock/requests: journal entries newest first,
 // filtered by status (403, 4xx, 0), user, app, scope, scenario, method, path
-// (substring), since (entries after this id) and limit (default 100); body=1
+// (substring), request_id (a job_request_id or an X-Bkapi-Request-Id), since (entries after this id) and limit (default 100); body=1
 // adds the response bodies.
 func (srv *Server) handleRequestList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -54,6 +54,7 @@ type journalEntry struct {
 	Status         int           `json:"status"` // 0: no answer (reset, hang, client gone)
 	DurationMS     float64       `json:"duration_ms"`
 	RequestID      string        `json:"job_request_id,omitempty"`
+	GatewayID      string        `json:"bkapi_request_id"` // X-Bkapi-Request-Id of the answer: unique per exchange
 	RequestHeader  http.Header   `json:"request_headers"`
 	ResponseHeader http.Header   `json:"response_headers,omitempty"`
 	BodySize       int           `json:"response_size"`
@@ -163,6 +164,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		ResponseHeader: x.w.Header(), // the answer's own map: nothing changes it once the handler is done
 		BodySize:       x.w.size,
 		body:           x.w.body,
+		GatewayID:      x.w.Header().Get(gatewayRequestIDHeader),
 	}
 	if x.api != apiNone {
 		e.API = x.api.String()
@@ -205,6 +207,7 @@ type journalFilter struct {
 	scenario string // a scenario name (with or without argument) or source
 	method   string
 	path     string // substring of the path
+	id       string // a job_request_id or an X-Bkapi-Request-Id
 	since    uint64 // only entries with a greater id
 	limit    int
 }
@@ -212,7 +215,7 @@ type journalFilter struct {
 func parseJournalFilter(q url.Values, size int) (journalFilter, *mockError) {
 	f := journalFilter{
 		status: q.Get("status"), user: q.Get("user"), app: q.Get("app"), scope: q.Get("scope"),
-		scenario: q.Get("scenario"), method: strings.ToUpper(q.Get("method")), path: q.Get("path"),
+		scenario: q.Get("scenario"), method: strings.ToUpper(q.Get("method")), path: q.Get("path"), id: q.Get("request_id"),
 		limit: 100,
 	}
 	if f.status != "" {
@@ -255,6 +258,9 @@ func (f *journalFilter) match(e *journalEntry) bool {
 	}
 	if f.user != "" && e.User != f.user || f.app != "" && e.App != f.app || f.scope != "" && e.Scope != f.scope ||
 		f.method != "" && e.Method != f.method {
+		return false
+	}
+	if f.id != "" && e.RequestID != f.id && e.GatewayID != f.id {
 		return false
 	}
 	if f.path != "" && !strings.Contains(pathOf(e.URL), f.path) {

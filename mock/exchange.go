@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -217,6 +218,9 @@ func nonBlank(s string) string {
 func (srv *Server) exchanges(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x := srv.decodeRequest(r, srv.gen.Load())
+		h := w.Header()
+		h[gatewayRequestIDHeader] = []string{newGatewayRequestID()}
+		h["Date"] = []string{srv.now().UTC().Format(http.TimeFormat)}
 		x.w = answerWriter{ResponseWriter: w, length: -1}
 		next.ServeHTTP(&x.w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
 	})
@@ -279,6 +283,18 @@ func (aw *answerWriter) done() {
 // recordNow records the request in the journal before a fault closes the
 // connection (nothing when the journal is off).
 func (x *exchange) recordNow() { x.w.done() }
+
+// gatewayRequestIDHeader is the API gateway's request id: on every answer,
+// success or error, unique per exchange (unlike job_request_id, which is the
+// same for identical requests). The mock's Date header follows its clock.
+const gatewayRequestIDHeader = "X-Bkapi-Request-Id"
+
+// newGatewayRequestID returns 32 random lowercase hex characters.
+func newGatewayRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
 
 // requestID returns the job_request_id of a request: 32 hex characters, the
 // same for identical requests so that recorded answers can be compared.

@@ -495,6 +495,30 @@ func TestRequestID(t *testing.T) {
 	assert.Regexp(t, hex32, id(a1))
 	assert.Equal(t, id(a1), id(a2), "identical requests get the same id")
 	assert.NotEqual(t, id(a1), id(b))
+
+	// The gateway's request id is on every answer and unique per exchange.
+	e := get(t, srv, "bk_scope_type=biz&bk_scope_id=999&"+window, adminAuth)
+	n := do(t, srv, http.MethodPost, bkjob.UserAPIPath, "", nil)
+	gw := map[string]bool{}
+	for _, a := range []answer{a1, a2, b, e, n} {
+		v := a.header.Get("X-Bkapi-Request-Id")
+		assert.Regexp(t, hex32, v)
+		gw[v] = true
+	}
+	assert.Len(t, gw, 5, "one X-Bkapi-Request-Id per exchange")
+
+	// The journal finds an exchange by either id.
+	byGateway := journalEntries(t, srv, "request_id="+a2.header.Get("X-Bkapi-Request-Id"))
+	require.Len(t, byGateway, 1)
+	assert.Equal(t, id(a2), byGateway[0].RequestID)
+	assert.Len(t, journalEntries(t, srv, "request_id="+id(a1)), 2, "job_request_id is shared by identical requests")
+}
+
+// The Date header follows the mock's clock, so clients see one clock.
+func TestDateFollowsClock(t *testing.T) {
+	t.Parallel()
+	a := get(t, newServer(t), "bk_scope_type=biz&bk_scope_id=2&"+window, adminAuth)
+	assert.Equal(t, pinnedNow.UTC().Format(http.TimeFormat), a.header.Get("Date"))
 }
 
 func TestHealthAndSpec(t *testing.T) {
