@@ -72,30 +72,88 @@ func (srv *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// cors answers browsers when --cors-origin allows their origin.
+// DefaultCORSOrigins are the browser origins the mock answers when
+// Config.CORSOrigin is empty: frontend dev servers on loopback, any port.
+const DefaultCORSOrigins = "http://localhost:*,http://127.0.0.1:*,http://[::1]:*"
+
+// corsPolicy is a parsed --cors-origin: exact origins, "scheme://host:*"
+// patterns (any port), or * for any origin.
+type corsPolicy struct {
+	any      bool
+	exact    map[string]bool
+	anyPorts []string // "http://localhost:" for http://localhost:*
+}
+
+func parseCORS(list string) corsPolicy {
+	p := corsPolicy{exact: map[string]bool{}}
+	for o := range strings.SplitSeq(list, ",") {
+		switch o = strings.TrimSpace(o); {
+		case o == "*":
+			p.any = true
+		case strings.HasSuffix(o, ":*"):
+			p.anyPorts = append(p.anyPorts, strings.TrimSuffix(o, "*"))
+		case o != "":
+			p.exact[o] = true
+		}
+	}
+	return p
+}
+
+func (p *corsPolicy) allows(origin string) bool {
+	if p.any || p.exact[origin] {
+		return true
+	}
+	for _, prefix := range p.anyPorts {
+		if port, ok := strings.CutPrefix(origin, prefix); ok && port != "" && strings.Trim(port, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// CORSOrigins returns the browser origins the mock answers, as configured
+// (DefaultCORSOrigins when Config.CORSOrigin is empty), or "off".
+func (srv *Server) CORSOrigins() string {
+	switch o := srv.cfg.CORSOrigin; o {
+	case "":
+		return DefaultCORSOrigins
+	default:
+		return o
+	}
+}
+
+// cors answers browsers whose origin --cors-origin allows (by default the
+// loopback dev origins): the response headers they may read, and preflights
+// for any request header they ask to send. A preflight from another origin
+// gets a mock error naming the origin and the flag, and a log line.
 func (srv *Server) cors(next http.Handler) http.Handler {
-	if srv.cfg.CORSOrigin == "" {
+	origins := srv.CORSOrigins()
+	if origins == "off" {
 		return next
 	}
-	allowed := map[string]bool{}
-	for _, o := range strings.Split(srv.cfg.CORSOrigin, ",") {
-		allowed[strings.TrimSpace(o)] = true
-	}
+	policy := parseCORS(origins)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		h := w.Header()
 		h.Add("Vary", "Origin")
-		if origin == "" || !(allowed["*"] || allowed[origin]) {
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if origin == "" || !policy.allows(origin) {
+			if origin != "" && preflight {
+				srv.log.WarnContext(r.Context(), "CORS preflight refused", "origin", origin, "path", r.URL.Path, "allowed", origins)
+				writeMockError(w, &mockError{status: http.StatusForbidden, Code: "CORS_ORIGIN_REFUSED",
+					Message: "origin " + origin + " is not allowed (allowed: " + origins + "); start the mock with --cors-origin " + origin + " (or BKJOB_MOCK_CORS_ORIGIN)"})
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		if allowed["*"] {
+		if policy.any {
 			h.Set("Access-Control-Allow-Origin", "*")
 		} else {
 			h.Set("Access-Control-Allow-Origin", origin)
 		}
 		h.Set("Access-Control-Expose-Headers", exposedHeaders)
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		if preflight {
 			// GET only, on the admin API too: browsers never get to write to it cross-origin.
 			h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", allowHeaders(r.Header.Get("Access-Control-Request-Headers")))
@@ -115,14 +173,28 @@ const exposedHeaders = "X-Bkapi-Error-Code, X-Bkapi-Error-Message, X-Bkapi-Reque
 const corsHeaders = "X-Bkapi-Authorization, Blueking-Language, Content-Type, Accept, X-Mock-Scenario"
 
 // allowHeaders answers a preflight's Access-Control-Request-Headers: the usual
-// headers, plus any X-Bkapi-* header the page asks for (the gateway's family).
+// headers, plus every other header the page asks for (tracing headers such as
+// traceparent, the gateway's X-Bkapi-* family, a tenant header).
 func allowHeaders(requested string) string {
 	out := corsHeaders
 	for h := range strings.SplitSeq(requested, ",") {
 		h = strings.TrimSpace(h)
-		if len(h) > len("x-bkapi-") && strings.EqualFold(h[:len("x-bkapi-")], "x-bkapi-") && !strings.EqualFold(h, AuthHeader) {
-			out += ", " + http.CanonicalHeaderKey(h)
+		if h == "" || !validHeaderName(h) || strings.Contains(strings.ToLower(corsHeaders), strings.ToLower(h)) {
+			continue
 		}
+		out += ", " + http.CanonicalHeaderKey(h)
 	}
 	return out
+}
+
+// validHeaderName reports whether h is an HTTP token, so that nothing else
+// is echoed back.
+func validHeaderName(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

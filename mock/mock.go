@@ -34,7 +34,7 @@ type Config struct {
 	Now        func() time.Time // the clock; nil means time.Now
 	Quirks     bool             // reproduce the real server's bugs instead of the contract
 	BasePath   string           // also serve the API under this prefix, e.g. /prod
-	CORSOrigin string           // allowed browser origins, comma-separated, or *; "" disables CORS
+	CORSOrigin string           // allowed browser origins, comma-separated (ORIGIN, scheme://host:* or *); "" means DefaultCORSOrigins, "off" none
 	Scale      float64          // multiplies every scope's task rate; 0 means 1
 	Logger     *slog.Logger     // request log; nil discards
 

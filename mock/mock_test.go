@@ -558,7 +558,44 @@ func TestCORS(t *testing.T) {
 
 	a := get(t, srv, "bk_scope_type=biz&bk_scope_id=2&"+window, adminAuth, "Origin", "http://evil.example")
 	assert.Empty(t, a.header.Get("Access-Control-Allow-Origin"))
+	assert.Equal(t, 200, a.status, "a refused origin's simple request is still answered; the browser hides it")
 	a = get(t, srv, "bk_scope_type=biz&bk_scope_id=2&"+window, adminAuth, "Origin", "http://localhost:3000")
 	assert.Equal(t, "http://localhost:3000", a.header.Get("Access-Control-Allow-Origin"))
 	assert.Contains(t, a.header.Get("Access-Control-Expose-Headers"), "X-Bkapi-Error-Code")
+}
+
+// preflight sends a CORS preflight for the list from origin, asking for headers.
+func preflight(t *testing.T, srv *httptest.Server, origin, headers string) answer {
+	t.Helper()
+	return do(t, srv, http.MethodOptions, bkjob.UserAPIPath, "", map[string]string{
+		"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": headers,
+	})
+}
+
+// With no --cors-origin, a frontend dev server on any loopback port works,
+// with whatever headers it sends; other origins get a clear refusal.
+func TestCORSDefaults(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for _, origin := range []string{"http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8081"} {
+		a := preflight(t, srv, origin, "x-bkapi-authorization, traceparent, sentry-trace, x-bk-tenant-id")
+		assert.Equal(t, http.StatusNoContent, a.status, origin)
+		assert.Equal(t, origin, a.header.Get("Access-Control-Allow-Origin"))
+		for _, h := range []string{"X-Bkapi-Authorization", "Traceparent", "Sentry-Trace", "X-Bk-Tenant-Id"} {
+			assert.Contains(t, a.header.Get("Access-Control-Allow-Headers"), h, origin)
+		}
+	}
+	for _, origin := range []string{"http://example.com", "http://localhost.evil.com:80", "http://localhost:", "https://localhost:5173"} {
+		a := preflight(t, srv, origin, "x-bkapi-authorization")
+		assert.Equal(t, http.StatusForbidden, a.status, origin)
+		assert.Empty(t, a.header.Get("Access-Control-Allow-Origin"), origin)
+		assert.Equal(t, "CORS_ORIGIN_REFUSED", a.header.Get("X-Mock-Error"), origin)
+		assert.Contains(t, string(a.body), origin, "names the origin")
+		assert.Contains(t, string(a.body), "--cors-origin", "names the flag")
+	}
+	a := preflight(t, srv, "http://localhost:5173", "x-ok, bad header")
+	assert.NotContains(t, a.header.Get("Access-Control-Allow-Headers"), "bad", "only header names are echoed")
+
+	off := newServer(t, func(c *mock.Config) { c.CORSOrigin = "off" })
+	assert.Empty(t, preflight(t, off, "http://localhost:5173", "").header.Get("Access-Control-Allow-Origin"))
 }

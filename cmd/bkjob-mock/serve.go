@@ -50,7 +50,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.history.register(fs, "pin the clock to this instant (RFC3339 or Unix milliseconds); default: the clock runs")
 	fs.StringVar(&f.basePath, "base-path", "", "also serve the API under this path prefix, e.g. /prod")
 	fs.BoolVar(&f.quirks, "quirks", false, "reproduce the real server's bugs (500 on invalid status/launch_mode, invalid type ignored)")
-	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins (comma-separated, or *)")
+	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins: comma-separated ORIGIN, scheme://host:* (any port) or *; off for none (default "+mock.DefaultCORSOrigins+")")
 	fs.StringVar(&f.logLevel, "log-level", "info", "request log level: debug, info, warn, error or off")
 	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, fmt.Sprintf("how many requests the journal (GET /__mock/requests) keeps, at most %d; 0 for none", maxJournalSize))
 	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
@@ -144,6 +144,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, hc.source, f.quirks)
 	fmt.Fprintf(stdout, "admin page http://%s/__mock/\n", ln.Addr())
+	base := "/"
+	if cfg.BasePath != "" {
+		base = "/ and " + cfg.BasePath
+	}
+	fmt.Fprintf(stdout, "API under %s, CORS origins %s\n", base, handler.CORSOrigins())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
