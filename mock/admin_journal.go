@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bkjob-mock/bkjob-mock/internal/spec"
 )
 
 // DefaultJournalSize is how many requests the CLI's journal keeps unless told otherwise.
@@ -35,7 +37,7 @@ func newJournal(size int) *journal {
 }
 
 // journalEntry is one request and its answer. Secrets are masked before it is
-// made (maskSecrets), so nothing that reads the journal can leak them.
+// made (spec.MaskURL, spec.MaskHeader), so nothing that reads the journal can leak them.
 type journalEntry struct {
 	ID             uint64        `json:"id"`
 	Time           time.Time     `json:"time"`
@@ -151,7 +153,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 	e := &journalEntry{
 		Time:           x.start,
 		Method:         r.Method,
-		URL:            maskSecrets(r.URL.RequestURI()),
+		URL:            spec.MaskURL(r.URL.RequestURI()),
 		Host:           r.Host,
 		TLS:            r.TLS != nil,
 		Scope:          x.scope.String(),
@@ -160,7 +162,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		Status:         x.w.status,
 		DurationMS:     float64(d.Microseconds()) / 1000,
 		durationExact:  d,
-		RequestHeader:  maskHeader(r.Header),
+		RequestHeader:  spec.MaskHeader(r.Header),
 		ResponseHeader: x.w.Header(), // the answer's own map: nothing changes it once the handler is done
 		BodySize:       x.w.size,
 		body:           x.w.body,

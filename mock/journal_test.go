@@ -202,13 +202,16 @@ func TestJournalBounds(t *testing.T) {
 func TestJournalMasksSecrets(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
-	secrets := []string{"S3CRET-app", "S1GNATURE", "T0KEN-bk", "ACCESS-t0ken", "QUERY-s3cret", "COOKIE-t0ken", "ADMIN-T0KEN", "ESCAPED-s3cret"}
+	secrets := []string{"S3CRET-app", "S1GNATURE", "T0KEN-bk", "ACCESS-t0ken", "QUERY-s3cret", "COOKIE-t0ken", "ADMIN-T0KEN", "ESCAPED-s3cret",
+		"ENCODED-k3y", "AFTER-c0mma", "BROKEN-esc4ped", "TICKET-c00kie", "SESSION-c00kie", "GATEWAY-jwt"}
 	get(t, srv, biz2, `{"bk_app_code":"demo","bk_app_secret":"S3CRET-app","bk_username":"admin"}`)
 	get(t, srv, biz2, `{"bk_app_code":"demo", "bk_signature" : "S1GNATURE", "bk_token":"T0KEN-bk"}`)
 	get(t, srv, biz2+"&bk_app_secret=QUERY-s3cret", `{"bk_app_code":"demo","bk_app_secret":"x","access_token":"ACCESS-t0ken"}`,
 		"Cookie", "lang=zh; bk_token=COOKIE-t0ken", "Authorization", "Bearer ADMIN-T0KEN")
 	get(t, srv, biz2, `{"bk_app_code":"demo","bk_app_secr\u0065t":"ESCAPED-s3cret","bk_username":"admin"}`)
 	get(t, srv, biz2, `{"bk_app_code":"demo","bk_app_secret":"S3CRET-app"`) // not even JSON
+	get(t, srv, biz2+"&bk%5Ftoken=ENCODED-k3y&bk_token=a,AFTER-c0mma", `{"bk_app_code":"demo","bk_app_secr\u0065t":"BROKEN-esc4ped"`,
+		"Cookie", "bk_ticket=TICKET-c00kie; sessionid=SESSION-c00kie", "X-Bkapi-Jwt", "GATEWAY-jwt")
 
 	list := do(t, srv, http.MethodGet, "/__mock/requests", "body=1", nil)
 	har := do(t, srv, http.MethodGet, "/__mock/requests.har", "", nil)
