@@ -11,13 +11,13 @@ func TestMaskAuth(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		`{"bk_app_code":"demo","bk_app_secret":"s3","bk_username":"a"}`: `{"bk_app_code":"demo","bk_app_secret":"***","bk_username":"a"}`,
-		`{"bk_app_secret" : "a\"b", "bk_token":"t"}`:                   `{"bk_app_secret" : "***", "bk_token":"***"}`,
-		`{"access_token":12345}`:                                       `{"access_token":***}`,
-		`{"my_bk_token_hint":"keep","bk_username":"bk_token"}`:         `{"my_bk_token_hint":"keep","bk_username":"bk_token"}`,
-		`{"bk_app_code":"demo","bk_app_secr\u0065t":"hidden"}`:        `{"bk_app_code":"demo","bk_app_secret":"***"}`,
-		`{"bk_app_secret":"unterminated`:                               `{"bk_app_secret":"***"`,
-		`{"bk_app_code":"d","bk_app_secr\u0065t":"hidden"`:            Masked, // escaped and not JSON: whole
-		`{"bk_token":"a,S"}`:                                           `{"bk_token":"***"}`,
+		`{"bk_app_secret" : "a\"b", "bk_token":"t"}`:                    `{"bk_app_secret" : "***", "bk_token":"***"}`,
+		`{"access_token":12345}`:                                        `{"access_token":***}`,
+		`{"my_bk_token_hint":"keep","bk_username":"bk_token"}`:          `{"my_bk_token_hint":"keep","bk_username":"bk_token"}`,
+		`{"bk_app_code":"demo","bk_app_secr\u0065t":"hidden"}`:          `{"bk_app_code":"demo","bk_app_secret":"***"}`,
+		`{"bk_app_secret":"unterminated`:                                `{"bk_app_secret":"***"`,
+		`{"bk_app_code":"d","bk_app_secr\u0065t":"hidden"`:              Masked, // escaped and not JSON: whole
+		`{"bk_token":"a,S"}`:                                            `{"bk_token":"***"}`,
 	} {
 		assert.Equal(t, want, MaskAuth(in), in)
 	}
@@ -26,7 +26,7 @@ func TestMaskAuth(t *testing.T) {
 func TestMaskURL(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		`/api?a=1&bk_app_secret=xyz&bk_signature=s%20t`:                `/api?a=1&bk_app_secret=***&bk_signature=***`,
+		`/api?a=1&bk_app_secret=xyz&bk_signature=s%20t`:                 `/api?a=1&bk_app_secret=***&bk_signature=***`,
 		`/api/v4/get_job_instance_list?bk_scope_type=biz&bk_scope_id=2`: `/api/v4/get_job_instance_list?bk_scope_type=biz&bk_scope_id=2`,
 		`/api?bk%5Ftoken=S&x=1`:                                         `/api?bk%5Ftoken=***&x=1`,
 		`/api?bk_token=a,S;T&x=1`:                                       `/api?bk_token=***&x=1`,
