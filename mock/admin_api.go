@@ -32,13 +32,20 @@ const AdminTokenHeader = "X-Mock-Admin-Token"
 func (srv *Server) adminGuard(next http.Handler) http.Handler {
 	token := srv.cfg.AdminToken
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			next.ServeHTTP(w, r)
-			return
-		}
 		forbidden := func(code, msg string) {
 			writeMockError(w, &mockError{status: http.StatusForbidden, Code: code, Message: msg})
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			// Reads of what the mock recorded refuse a Host that is a DNS
+			// name other than localhost (a rebinding page), unless the
+			// token comes with them.
+			if !publicAdminPath(r.URL.Path) && !isIPOrLoopbackHost(r.Host) && !(token != "" && validToken(r, token)) {
+				forbidden("HOST_NOT_ALLOWED", "the admin API answers reads only to a loopback name or an IP address in the Host header (this one: "+r.Host+"); use one, or start the mock with --admin-token and send it")
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
 			forbidden("CROSS_ORIGIN", "the admin API refuses writes from another origin ("+origin+")")
@@ -87,6 +94,26 @@ func isLoopback(remoteAddr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// publicAdminPath reports whether path may be read under any Host: the
+// health probe, the contract and the page's own files (they hold no data).
+func publicAdminPath(path string) bool {
+	switch path {
+	case "/__mock/health", "/__mock/openapi.yaml", "/__mock/", "/__mock", "/__mock/admin.js", "/__mock/admin.css":
+		return true
+	}
+	return false
+}
+
+// isIPOrLoopbackHost reports whether a Host header names the mock by an IP
+// address (which no DNS rebinding can stand behind) or a loopback name.
+func isIPOrLoopbackHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	return net.ParseIP(strings.Trim(host, "[]")) != nil || isLoopbackHost(hostport)
 }
 
 func isLoopbackHost(hostport string) bool {

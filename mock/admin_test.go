@@ -62,7 +62,15 @@ func TestAdminWriteRule(t *testing.T) {
 		{"token: wrong token", locked, "POST", "/__mock/scenarios", "10.1.2.3:5000", "mock.example:8080", map[string]string{"Authorization": "Bearer nope"}, 401, "ADMIN_TOKEN_REQUIRED"},
 		{"token: loopback needs it too", locked, "POST", "/__mock/scenarios", "127.0.0.1:5000", "127.0.0.1:8080", nil, 401, "ADMIN_TOKEN_REQUIRED"},
 		{"token: still no cross-origin", locked, "POST", "/__mock/scenarios", "10.1.2.3:5000", "mock.example:8080", map[string]string{"Authorization": "Bearer s3cr3t-admin", "Origin": "http://evil.example"}, 403, "CROSS_ORIGIN"},
-		{"token: reads need none", locked, "GET", "/__mock/scenarios", "10.1.2.3:5000", "mock.example:8080", nil, 200, ""},
+		{"token: reads by IP need none", locked, "GET", "/__mock/scenarios", "10.1.2.3:5000", "10.0.0.1:8080", nil, 200, ""},
+		{"token: a named host reads with it", locked, "GET", "/__mock/requests", "10.1.2.3:5000", "mock.example:8080", map[string]string{"Authorization": "Bearer s3cr3t-admin"}, 200, ""},
+		{"token: a named host reads not without it", locked, "GET", "/__mock/requests.har", "10.1.2.3:5000", "mock.example:8080", nil, 403, "HOST_NOT_ALLOWED"},
+		{"DNS rebinding: no journal read", open, "GET", "/__mock/requests", "127.0.0.1:5000", "evil.example:8080", nil, 403, "HOST_NOT_ALLOWED"},
+		{"DNS rebinding: no HAR", open, "GET", "/__mock/requests.har", "127.0.0.1:5000", "evil.example", nil, 403, "HOST_NOT_ALLOWED"},
+		{"DNS rebinding: no config", open, "GET", "/__mock/config", "127.0.0.1:5000", "evil.example:8080", nil, 403, "HOST_NOT_ALLOWED"},
+		{"any host: health", open, "GET", "/__mock/health", "10.1.2.3:5000", "mock.example:8080", nil, 200, ""},
+		{"localhost reads", open, "GET", "/__mock/requests", "127.0.0.1:5000", "localhost:8080", nil, 200, ""},
+		{"IPv6 literal reads", open, "GET", "/__mock/requests", "[::1]:5000", "[::1]:8080", nil, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
