@@ -1,6 +1,6 @@
 package mock_test
 
-// Rewrite the scenario table of README.md / mock/README-section.md from the catalog:
+// Rewrite the scenario table of docs/scenarios.md from the catalog:
 //   go test ./mock -run CatalogInReadme -update-readme
 
 import (
@@ -19,7 +19,7 @@ import (
 	"github.com/bkjob-mock/bkjob-mock/mock"
 )
 
-var updateReadme = flag.Bool("update-readme", false, "rewrite the scenario table in the README from the catalog")
+var updateReadme = flag.Bool("update-readme", false, "rewrite the scenario table in docs/scenarios.md from the catalog")
 
 func readFile(name string) ([]byte, error)     { return os.ReadFile(name) }
 func writeFile(name string, data []byte) error { return os.WriteFile(name, data, 0o644) }

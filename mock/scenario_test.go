@@ -665,7 +665,7 @@ func TestCatalogInReadme(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	want := catalogTable(fetchCatalog(t, srv))
-	for _, file := range []string{"../README.md"} {
+	for _, file := range []string{"../docs/scenarios.md"} {
 		b, err := readFile(file)
 		require.NoError(t, err)
 		text := string(b)
@@ -685,7 +685,7 @@ const (
 	catalogEnd   = "<!-- scenarios:end -->"
 )
 
-// catalogTable renders the catalog as the README's Markdown table.
+// catalogTable renders the catalog as the Markdown table of docs/scenarios.md.
 func catalogTable(cat []catalogEntry) string {
 	var b strings.Builder
 	b.WriteString("| scenario | kind | status | what it does | example |\n|---|---|---|---|---|\n")
