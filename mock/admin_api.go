@@ -170,7 +170,7 @@ func handleAdminPage(name string) http.Handler {
 // handleAdminNotFound answers any other path under /__mock/.
 func handleAdminNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeMockError(w, mockNotFound("no admin route %s %s; see GET /__mock/ and the README", r.Method, r.URL.Path))
+		writeMockError(w, mockNotFound("no admin route %s %s; see GET /__mock/ and docs/journal-and-admin.md", r.Method, r.URL.Path))
 	})
 }
 

@@ -97,7 +97,7 @@ var (
 )
 
 // scenarioCatalog is the one table of scenarios: the header, the admin API, the
-// fixtures rules, GET /__mock/scenarios/catalog, the admin page and the README
+// fixtures rules, GET /__mock/scenarios/catalog, the admin page and docs/scenarios.md
 // all use these names.
 var scenarioCatalog = []*scenarioDef{
 	// Contract errors: job-execute's v4 envelope with a job_request_id. They

@@ -20,7 +20,7 @@ const serveUsage = `Usage: bkjob-mock serve [flags]
 Serves GET /api/v4/get_job_instance_list and GET /api/v4/system/get_job_instance_list
 as the real BlueKing Job stack answers them, over a generated, deterministic job history.
 Also: the admin page at /__mock/ (journal, scenario switches, data browser), the admin
-API under /__mock/ (see the README), GET /__mock/health, GET /__mock/openapi.yaml.
+API under /__mock/ (see docs/journal-and-admin.md), GET /__mock/health, GET /__mock/openapi.yaml.
 Scenarios per request: header X-Mock-Scenario (GET /__mock/scenarios/catalog lists them).
 
 Every flag can also be set with the environment variable BKJOB_MOCK_<FLAG>
