@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/brianvoe/gofakeit/v6"
 
@@ -87,7 +88,10 @@ type scopeHistory struct {
 	typeCum   [3]float64     // cumulative probabilities of types 0, 1, 2
 
 	mu     sync.Mutex
-	chunks map[int64]*chunk
+	ring   int64            // days kept: retention in whole days + 2
+	chunks map[int64]*chunk // day mod ring → that day
+	kept   int64            // days before this one have been dropped
+	made   atomic.Int64     // days generated, for tests
 }
 
 type plan struct {
@@ -242,13 +246,25 @@ func pick(cum []float64, u float64) int {
 }
 
 // chunk returns day number day (counted from Epoch) of s, generating it on
-// first use.
-func (s *scopeHistory) chunk(day int64) *chunk {
+// first use; concurrent callers share one generation. At most s.ring days are
+// kept: day d takes slot d mod s.ring, replacing the day there, and once keep
+// (the oldest day still wanted) moves forward every older day is dropped.
+// A caller that holds a dropped chunk may go on reading it.
+func (s *scopeHistory) chunk(day, keep int64) *chunk {
 	s.mu.Lock()
-	c := s.chunks[day]
-	if c == nil {
-		c = &chunk{start: Epoch + day*chunkMs}
-		s.chunks[day] = c
+	if keep > s.kept {
+		for k, c := range s.chunks {
+			if c.day < keep {
+				delete(s.chunks, k)
+			}
+		}
+		s.kept = keep
+	}
+	slot := day % s.ring
+	c := s.chunks[slot]
+	if c == nil || c.day != day {
+		c = &chunk{day: day, start: Epoch + day*chunkMs}
+		s.chunks[slot] = c
 	}
 	s.mu.Unlock()
 	c.once.Do(func() { s.generate(c) })
@@ -257,6 +273,7 @@ func (s *scopeHistory) chunk(day int64) *chunk {
 
 // generate fills c with its day's tasks, newest minute first.
 func (s *scopeHistory) generate(c *chunk) {
+	s.made.Add(1)
 	if s.rate == 0 && len(s.crons) == 0 {
 		return
 	}
