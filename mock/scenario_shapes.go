@@ -72,25 +72,22 @@ func (g *generation) fill(items []bkjob.JobInstance, q bkjob.Query, now, seed in
 	if lo > hi || q.JobInstanceID > 0 {
 		lo, hi = now-retention, now
 	}
-	t, id := hi+1, syntheticID(hi)+1
+	t := hi + 1
 	if n := len(items); n > 0 {
-		t, id = items[n-1].CreateTime, items[n-1].ID
+		t = items[n-1].CreateTime
 	}
 	missing := want - len(items)
 	step := max((t-lo)/int64(missing+1), 1)
 	fs, _ := g.fx.LookupScope(q.Scope)
 	for i := range missing {
 		create := t - int64(i+1)*step - r.Int64N(max(step/2, 1))
-		id -= 1 + r.Int64N(40)
-		items = append(items, syntheticTask(r, fs, q.Scope, max(id, 1), create, now, running))
+		// An id of the minute it is made for, from the end of that minute's
+		// range (the history's own tasks take its start): it decodes back
+		// to its minute like a real one, at any scale.
+		_, last := g.history.IDRange(create)
+		items = append(items, syntheticTask(r, fs, q.Scope, last-int64(i), create, now, running))
 	}
 	return items
-}
-
-// syntheticID is an id in the range the history uses for the minute of ms.
-func syntheticID(ms int64) int64 {
-	const firstID, epoch = 20000000000, 1577836800000 // as the history lays them out
-	return firstID + max(ms-epoch, 0)/60000*10000 + 9999
 }
 
 // syntheticTask makes up one task of scope created at create, drawing its
