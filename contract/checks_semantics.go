@@ -3,581 +3,502 @@ package contract
 import (
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
-	"time"
 	"unicode"
 )
 
-// sample is what the suite learns from the target's own data before it can
-// check semantics: the newest tasks of the window, and a sub-window ending
-// with the window whose every task it holds (so that filtered results can be
-// compared with the unfiltered one).
-type sample struct {
-	err   string    // why the base query failed; dependents are skipped
-	ex    *exchange // the exchange that showed the failure
-	top   []item    // offset 0, length 200 over the window, newest first
-	topEx *exchange
-	// [wFrom, wTo] is the sample window; all holds its tasks, complete says
-	// whether that is every one of them (fewer than 200).
-	wFrom, wTo int64
-	all        []item
-	allEx      *exchange
-	complete   bool
-}
-
-// unknownID is an id no cron job or task has.
-const unknownID = 9007199254740991
-
-// unknownHost is an address from TEST-NET-1 (RFC 5737): no task involves it.
-const unknownHost = "192.0.2.1"
-
-// base returns the sample, learning it on first use.
-func (t *checker) base() *sample {
-	s := t.s
-	s.sampleMu.Lock()
-	defer s.sampleMu.Unlock()
-	if s.sample != nil {
-		return s.sample
-	}
-	smp := &sample{err: "the base query did not complete"}
-	s.sample = smp
-	t.learn(smp)
-	return smp
-}
-
-func (t *checker) learn(smp *sample) {
-	sc := t.s.cfg.Scope
-	from, to := t.s.window()
-	top, ex := t.fetch(pageParams(scopeParams(sc, from, to), 0, 200), smp)
-	if top == nil {
-		return
-	}
-	smp.top, smp.topEx = top, ex
-	smp.wFrom, smp.wTo = from, to
-	smp.all, smp.allEx = top, ex
-	for i := 0; i < 3 && len(smp.all) >= 200; i++ {
-		cut := smp.all[len(smp.all)/2].CreateTime
-		if cut <= smp.wFrom {
-			break // cannot narrow: too many tasks share a create_time
-		}
-		smp.wFrom = cut
-		all, ex := t.fetch(pageParams(scopeParams(sc, smp.wFrom, smp.wTo), 0, 200), smp)
-		if all == nil {
-			return
-		}
-		smp.all, smp.allEx = all, ex
-	}
-	smp.complete = len(smp.all) < 200
-	smp.err = ""
-}
-
-// fetch gets one list for learn; nil means it failed and smp says why.
-func (t *checker) fetch(q params, smp *sample) ([]item, *exchange) {
-	ex := t.do(request{query: q})
-	items, err := parseList(ex)
-	if err != nil {
-		from, _ := q.get("create_time_start")
-		to, _ := q.get("create_time_end")
-		smp.err = fmt.Sprintf("the window %s..%s with length=200: %v", from, to, err)
-		smp.ex = ex
-		return nil, ex
-	}
-	if items == nil {
-		items = []item{}
-	}
-	return items, ex
-}
-
-// needTasks returns the sample, or skips the check when the base query failed
-// or the window holds fewer than n tasks.
-func (t *checker) needTasks(n int) *sample {
-	smp := t.base()
-	if smp.err != "" {
-		t.skipf("the base query failed (see semantics/base_query)")
-	}
-	if len(smp.top) < n {
-		t.skipf("needs at least %d tasks in the window, %s has %d %s", n, t.s.cfg.Scope, len(smp.top), t.windowText(smp.wFrom, smp.wTo))
-	}
-	return smp
-}
-
-// needSample returns a sample whose window is complete and not empty.
-func (t *checker) needSample() *sample {
-	smp := t.needTasks(1)
-	if !smp.complete {
-		t.skipf("could not find a window with fewer than 200 tasks to compare filtered results with")
-	}
-	return smp
-}
-
-func (t *checker) windowText(from, to int64) string {
-	return fmt.Sprintf("between %s and %s", fmtMillis(from), fmtMillis(to))
-}
-
-func fmtMillis(ms int64) string {
-	return fmt.Sprintf("%d (%s)", ms, time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z"))
-}
-
-// sampleParams are the required parameters for the sample window, length 200.
-func (t *checker) sampleParams(smp *sample) params {
-	return scopeParams(t.s.cfg.Scope, smp.wFrom, smp.wTo).with("length", "200")
-}
-
-// checkFilter sends one filtered query over the sample window and checks its
-// result against the sample: every task matches, every task is in the
-// unfiltered result, and every sample task in mustInclude is there.
-func (t *checker) checkFilter(smp *sample, label string, q params, match func(item) bool, show func(item) string, mustInclude func(item) bool) []item {
-	ex := t.do(request{query: q})
-	items := t.expectList(ex, label)
-	in := idSet(smp.all)
-	for _, it := range items {
-		if _, ok := in[it.ID]; !ok {
-			t.fatalf(ex, "%s returned task %d, which the unfiltered query of the same window does not return", label, it.ID)
-		}
-		if !match(it) {
-			t.fatalf(ex, "%s returned task %d with %s", label, it.ID, show(it))
-		}
-	}
-	if mustInclude != nil {
-		got := idSet(items)
-		var missing []int64
-		for _, a := range smp.all {
-			if _, ok := got[a.ID]; mustInclude(a) && !ok {
-				missing = append(missing, a.ID)
-			}
-		}
-		if len(missing) > 0 {
-			t.fatalf(ex, "%s misses %d matching tasks of the window: %s", label, len(missing), fmtIDs(missing))
-		}
-	}
-	return items
-}
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
-// countBy counts the tasks of items by a key, returning keys by ascending
-// count, then ascending key.
-func countBy[K int64 | string](items []item, key func(item) K) ([]K, map[K]int) {
-	counts := map[K]int{}
-	for _, it := range items {
-		counts[key(it)]++
-	}
-	keys := make([]K, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if counts[keys[i]] != counts[keys[j]] {
-			return counts[keys[i]] < counts[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	return keys, counts
-}
-
-// pick returns a task of the sample that the job_instance_id checks use.
-func (smp *sample) pick() item {
-	if smp.complete && len(smp.all) > 0 {
-		return smp.all[len(smp.all)/2]
-	}
-	return smp.top[len(smp.top)/2]
-}
-
+// semanticChecks are the checks that learn from the target's data, in the
+// order they run: the listed-task checks come last, as they look at every
+// list the others received.
 func semanticChecks() []checkDef {
+	var defs []checkDef
+	defs = append(defs, pageChecks()...)
+	defs = append(defs, orderChecks()...)
+	defs = append(defs, windowChecks()...)
+	defs = append(defs, filterChecks()...)
+	defs = append(defs, jobInstanceIDChecks()...)
+	defs = append(defs, pagingChecks()...)
+	defs = append(defs, listedChecks()...)
+	return defs
+}
+
+// pageChecks are the checks of the base query and page size.
+func pageChecks() []checkDef {
 	return []checkDef{
-		{"semantics/base_query", "the 30-day query with length=200 answers 200 with a job_instance_list", func(t *checker) {
-			smp := t.base()
-			if smp.err != "" {
-				t.fatalf(smp.ex, "%s", smp.err)
-			}
-		}},
-		{"semantics/default_length", "without length, a page holds 10 tasks: the first 10", func(t *checker) {
-			smp := t.needTasks(11)
-			items := t.list("without length", request{query: t.baseParams()})
-			if len(items) != 10 {
-				t.fatalf(nil, "without length the page holds %d tasks, want 10", len(items))
-			}
-			if want := ids(smp.top[:10]); !equalIDs(ids(items), want) {
-				t.errorf(nil, "without length the page is %s, want the first 10 tasks %s", fmtIDs(ids(items)), fmtIDs(want))
-			}
-		}},
-		{"semantics/length_honoured", "length is honoured from 1 up to 200, not cut short", func(t *checker) {
-			smp := t.needTasks(1)
-			one := t.list("length=1", request{query: pageParams(t.baseParams(), 0, 1)})
-			if len(one) != 1 || one[0].ID != smp.top[0].ID {
-				t.errorf(nil, "length=1 returned %s, want the newest task [%d]", fmtIDs(ids(one)), smp.top[0].ID)
-			}
-			if n := len(smp.top); n < 200 {
-				rest := t.list(fmt.Sprintf("offset=%d", n), request{query: pageParams(t.baseParams(), n, 10)})
-				if len(rest) > 0 {
-					t.errorf(nil, "length=200 returned %d tasks, yet offset=%d still has %d more: the page was cut short", n, n, len(rest))
-				}
-			}
-		}},
-		{"semantics/order/create_time_desc", "tasks come newest first (create_time descending)", func(t *checker) {
-			smp := t.needTasks(2)
-			for _, l := range []struct {
-				items []item
-				ex    *exchange
-			}{{smp.top, smp.topEx}, {smp.all, smp.allEx}} {
-				for i := 1; i < len(l.items); i++ {
-					a, b := l.items[i-1], l.items[i]
-					if b.CreateTime > a.CreateTime {
-						t.fatalf(l.ex, "task %d (create_time %d) comes after task %d (create_time %d): not newest first", b.ID, b.CreateTime, a.ID, a.CreateTime)
-					}
-				}
-			}
-		}},
-		{"semantics/order/ties_by_id_asc", "tasks with the same create_time come in ascending job_instance_id order", func(t *checker) {
-			smp := t.needTasks(2)
-			ties := 0
-			for _, l := range []struct {
-				items []item
-				ex    *exchange
-			}{{smp.top, smp.topEx}, {smp.all, smp.allEx}} {
-				for i := 1; i < len(l.items); i++ {
-					a, b := l.items[i-1], l.items[i]
-					if a.CreateTime != b.CreateTime {
-						continue
-					}
-					ties++
-					if b.ID < a.ID {
-						t.fatalf(l.ex, "tasks %d and %d share create_time %d but come in descending id order", a.ID, b.ID, a.CreateTime)
-					}
-				}
-			}
-			if ties == 0 {
-				t.skipf("no two tasks of the sampled pages share a create_time")
-			}
-		}},
-		{"semantics/window/inclusive_bounds", "both bounds are inclusive: a task's own create_time as start and end finds it", func(t *checker) {
-			smp := t.needTasks(1)
-			src := smp.all
-			if len(src) == 0 {
-				src = smp.top
-			}
-			picks := []item{src[0]}
-			if m := src[len(src)/2]; m.CreateTime != picks[0].CreateTime {
-				picks = append(picks, m)
-			}
-			for _, x := range picks {
-				label := fmt.Sprintf("create_time_start=create_time_end=%d", x.CreateTime)
-				ex := t.do(request{query: scopeParams(t.s.cfg.Scope, x.CreateTime, x.CreateTime).with("length", "200")})
-				items := t.expectList(ex, label)
-				got := idSet(items)
-				if _, ok := got[x.ID]; !ok {
-					t.fatalf(ex, "%s does not find task %d created at that instant: a bound is exclusive", label, x.ID)
-				}
-				for _, it := range items {
-					if it.CreateTime != x.CreateTime {
-						t.fatalf(ex, "%s returned task %d created at %d", label, it.ID, it.CreateTime)
-					}
-				}
-				for _, a := range src {
-					if _, ok := got[a.ID]; a.CreateTime == x.CreateTime && !ok {
-						t.fatalf(ex, "%s misses task %d, also created at that instant", label, a.ID)
-					}
-				}
-			}
-		}},
-		{"semantics/window/start_after_end_empty", "create_time_start > create_time_end is no error: an empty list", func(t *checker) {
-			t.needTasks(1)
-			from, to := t.s.window()
-			items := t.list("create_time_start > create_time_end", request{query: scopeParams(t.s.cfg.Scope, to, from)})
-			if len(items) > 0 {
-				t.errorf(nil, "create_time_start=%d > create_time_end=%d returned %d tasks, want none", to, from, len(items))
-			}
-		}},
-		{"semantics/filter/operator", "operator is an exact match: only that operator's tasks, all of them; a part of the name finds nothing", func(t *checker) {
-			smp := t.needSample()
-			keys, _ := countBy(smp.all, func(it item) string { return it.Operator })
-			v := keys[len(keys)-1] // the busiest operator
-			if strings.TrimSpace(v) == "" {
-				t.skipf("the tasks of the sample window have no operator")
-			}
-			show := func(it item) string { return fmt.Sprintf("operator %q", it.Operator) }
-			t.checkFilter(smp, "operator="+v, t.sampleParams(smp).with("operator", v),
-				func(it item) bool { return strings.EqualFold(it.Operator, v) }, show,
-				func(a item) bool { return strings.EqualFold(a.Operator, v) })
-			r := []rune(v)
-			if p := string(r[:len(r)-1]); strings.TrimSpace(p) != "" {
-				t.checkFilter(smp, "operator="+p+" (a prefix of "+v+")", t.sampleParams(smp).with("operator", p),
-					func(it item) bool { return strings.EqualFold(it.Operator, p) }, show,
-					func(a item) bool { return strings.EqualFold(a.Operator, p) })
-			}
-		}},
-		{"semantics/filter/name", "name matches a substring: only tasks whose name contains it, all of them", func(t *checker) {
-			smp := t.needSample()
-			keys, _ := countBy(smp.all, func(it item) string { return it.Name })
-			sub := ""
-			for _, name := range keys {
-				if sub = middle(name); sub != "" {
-					break
-				}
-			}
-			if sub == "" {
-				t.skipf("no task name of the sample window has a usable substring")
-			}
-			t.checkFilter(smp, "name="+sub, t.sampleParams(smp).with("name", sub),
-				func(it item) bool { return containsFold(it.Name, sub) },
-				func(it item) string { return fmt.Sprintf("name %q", it.Name) },
-				func(a item) bool { return containsFold(a.Name, sub) })
-		}},
-		{"semantics/filter/name_case_insensitive", "name matching ignores case", func(t *checker) {
-			smp := t.needSample()
-			word := ""
-			for _, it := range smp.all {
-				if word = asciiWord(it.Name); word != "" {
-					break
-				}
-			}
-			if word == "" {
-				t.skipf("no task name of the sample window has a word of 3 or more ASCII letters")
-			}
-			q := swapCase(word)
-			t.checkFilter(smp, "name="+q, t.sampleParams(smp).with("name", q),
-				func(it item) bool { return containsFold(it.Name, word) },
-				func(it item) string { return fmt.Sprintf("name %q", it.Name) },
-				func(a item) bool { return containsFold(a.Name, word) })
-		}},
+		{"semantics/base_query", "the 30-day query with length=200 answers 200 with a job_instance_list", checkBaseQuery},
+		{"semantics/default_length", "without length, a page holds 10 tasks: the first 10", checkDefaultLength},
+		{"semantics/length_honoured", "length is honoured from 1 up to 200, not cut short", checkLengthHonoured},
+	}
+}
+
+// orderChecks are the checks of ordering.
+func orderChecks() []checkDef {
+	return []checkDef{
+		{"semantics/order/create_time_desc", "tasks come newest first (create_time descending)", checkOrderCreateTimeDesc},
+		{"semantics/order/ties_by_id_asc", "tasks with the same create_time come in ascending job_instance_id order", checkOrderTiesByIDAsc},
+	}
+}
+
+// windowChecks are the checks of the time window.
+func windowChecks() []checkDef {
+	return []checkDef{
+		{"semantics/window/inclusive_bounds", "both bounds are inclusive: a task's own create_time as start and end finds it", checkWindowInclusiveBounds},
+		{"semantics/window/start_after_end_empty", "create_time_start > create_time_end is no error: an empty list", checkWindowStartAfterEndEmpty},
+	}
+}
+
+// filterChecks are the checks of the filters.
+func filterChecks() []checkDef {
+	return []checkDef{
+		{"semantics/filter/operator", "operator is an exact match: only that operator's tasks, all of them; a part of the name finds nothing", checkFilterOperator},
+		{"semantics/filter/name", "name matches a substring: only tasks whose name contains it, all of them", checkFilterName},
+		{"semantics/filter/name_case_insensitive", "name matching ignores case", checkFilterNameCaseInsensitive},
 		enumFilter("status", func(it item) int64 { return it.Status },
 			[]int64{1, 13, 9, 11, 14, 15, 5, 6, 8, 10, 7, 2, 4, 3}, finished),
 		enumFilter("type", func(it item) int64 { return it.Type }, []int64{2, 1, 0}, nil),
 		enumFilter("launch_mode", func(it item) int64 { return it.LaunchMode }, []int64{3, 2, 1}, nil),
-		{"semantics/filter/job_cron_id", "job_cron_id=0 is ignored; an unknown cron job finds nothing", func(t *checker) {
-			smp := t.needSample()
-			t.checkFilter(smp, "job_cron_id=0 (ignored)", t.sampleParams(smp).with("job_cron_id", "0"),
-				func(item) bool { return true }, nil, func(item) bool { return true })
-			label := fmt.Sprintf("job_cron_id=%d (no such cron job)", unknownID)
-			items := t.list(label, request{query: t.sampleParams(smp).withInt("job_cron_id", unknownID)})
-			if len(items) > 0 {
-				t.errorf(nil, "%s returned %d tasks, want none: is job_cron_id ignored?", label, len(items))
+		{"semantics/filter/job_cron_id", "job_cron_id=0 is ignored; an unknown cron job finds nothing", checkFilterJobCronID},
+		{"semantics/filter/ip", "ip returns tasks of the window involving a known host; the cloud-area form 0:IP matches nothing", checkFilterIP},
+		{"semantics/filter/ip_unknown_host", "ip of a host no task involves finds nothing", checkFilterIPUnknownHost},
+	}
+}
+
+// jobInstanceIDChecks are the checks of job_instance_id.
+func jobInstanceIDChecks() []checkDef {
+	return []checkDef{
+		{"semantics/job_instance_id/exact", "job_instance_id finds exactly that task", checkJobInstanceIDExact},
+		{"semantics/job_instance_id/ignores_other_filters", "job_instance_id drops every other filter and the window, but offset still applies", checkJobInstanceIDIgnoresOtherFilters},
+		{"semantics/job_instance_id/keeps_scope", "job_instance_id does not find a task of another scope", checkJobInstanceIDKeepsScope},
+		{"semantics/job_instance_id/ip_still_applies", "with job_instance_id, ip still applies", checkJobInstanceIDIPStillApplies},
+	}
+}
+
+// pagingChecks are the checks of paging.
+func pagingChecks() []checkDef {
+	return []checkDef{
+		{"semantics/paging/concat", "page(0,20) = page(0,10) + page(10,10) = the first 20 tasks", checkPagingConcat},
+		{"semantics/paging/walk", "paging through a window has no gaps and no duplicates", checkPagingWalk},
+	}
+}
+
+// listedChecks are the checks of every listed task.
+func listedChecks() []checkDef {
+	return []checkDef{
+		{"semantics/stable/finished_identical", "a finished task reads the same twice", checkStableFinishedIdentical},
+		{"semantics/window/items_inside", "every task of every list lies inside the requested window (unless job_instance_id is given)", checkWindowItemsInside},
+		{"semantics/items/scope", "every task is of the requested scope; bk_scope_id is a string; bk_biz_id equals it on biz scopes", checkItemsScope},
+		{"semantics/items/quick_task_ids", "quick tasks (type 1, 2) have job_plan_id and job_template_id -1; plan runs (type 0) real ids", checkItemsQuickTaskIDs},
+		{"semantics/items/time_fields", "start_time, end_time and total_time follow the status; create ≤ start ≤ end; total = end - start", checkItemsTimeFields},
+	}
+}
+
+func checkBaseQuery(t *checker) {
+	smp := t.base()
+	if smp.err != "" {
+		t.fatalf(smp.ex, "%s", smp.err)
+	}
+}
+
+func checkDefaultLength(t *checker) {
+	smp := t.needTasks(11)
+	items := t.list("without length", request{query: t.baseParams()})
+	if len(items) != 10 {
+		t.fatalf(nil, "without length the page holds %d tasks, want 10", len(items))
+	}
+	if want := ids(smp.top[:10]); !equalIDs(ids(items), want) {
+		t.errorf(nil, "without length the page is %s, want the first 10 tasks %s", fmtIDs(ids(items)), fmtIDs(want))
+	}
+}
+
+func checkLengthHonoured(t *checker) {
+	smp := t.needTasks(1)
+	one := t.list("length=1", request{query: pageParams(t.baseParams(), 0, 1)})
+	if len(one) != 1 || one[0].ID != smp.top[0].ID {
+		t.errorf(nil, "length=1 returned %s, want the newest task [%d]", fmtIDs(ids(one)), smp.top[0].ID)
+	}
+	if n := len(smp.top); n < 200 {
+		rest := t.list(fmt.Sprintf("offset=%d", n), request{query: pageParams(t.baseParams(), n, 10)})
+		if len(rest) > 0 {
+			t.errorf(nil, "length=200 returned %d tasks, yet offset=%d still has %d more: the page was cut short", n, n, len(rest))
+		}
+	}
+}
+
+func checkOrderCreateTimeDesc(t *checker) {
+	smp := t.needTasks(2)
+	for _, l := range []struct {
+		items []item
+		ex    *exchange
+	}{{smp.top, smp.topEx}, {smp.all, smp.allEx}} {
+		for i := 1; i < len(l.items); i++ {
+			a, b := l.items[i-1], l.items[i]
+			if b.CreateTime > a.CreateTime {
+				t.fatalf(l.ex, "task %d (create_time %d) comes after task %d (create_time %d): not newest first", b.ID, b.CreateTime, a.ID, a.CreateTime)
 			}
-		}},
-		{"semantics/filter/ip", "ip returns tasks of the window involving a known host; the cloud-area form 0:IP matches nothing", func(t *checker) {
-			hosts := t.s.cfg.Hosts
-			if len(hosts) == 0 {
-				t.skipf("no --ip given: the API does not tell which hosts a task involves")
+		}
+	}
+}
+
+func checkOrderTiesByIDAsc(t *checker) {
+	smp := t.needTasks(2)
+	ties := 0
+	for _, l := range []struct {
+		items []item
+		ex    *exchange
+	}{{smp.top, smp.topEx}, {smp.all, smp.allEx}} {
+		for i := 1; i < len(l.items); i++ {
+			a, b := l.items[i-1], l.items[i]
+			if a.CreateTime != b.CreateTime {
+				continue
 			}
-			smp := t.needSample()
-			for _, h := range hosts[:min(3, len(hosts))] {
-				items := t.checkFilter(smp, "ip="+h, t.sampleParams(smp).with("ip", h),
-					func(item) bool { return true }, nil, nil)
-				if len(items) == 0 {
-					continue
-				}
-				pre := t.list("ip=0:"+h, request{query: t.sampleParams(smp).with("ip", "0:"+h)})
-				if len(pre) > 0 {
-					t.errorf(nil, "ip=0:%s (with a cloud-area prefix) returned %d tasks, want none", h, len(pre))
-				}
-				return
+			ties++
+			if b.ID < a.ID {
+				t.fatalf(l.ex, "tasks %d and %d share create_time %d but come in descending id order", a.ID, b.ID, a.CreateTime)
 			}
-			t.skipf("no task of the sample window involves the given hosts %s", strings.Join(hosts, ", "))
-		}},
-		{"semantics/filter/ip_unknown_host", "ip of a host no task involves finds nothing", func(t *checker) {
-			t.needTasks(1)
-			items := t.list("ip="+unknownHost, request{query: t.baseParams().with("ip", unknownHost)})
-			if len(items) > 0 {
-				t.errorf(nil, "ip=%s (a documentation address) returned %d tasks, want none: is ip ignored?", unknownHost, len(items))
+		}
+	}
+	if ties == 0 {
+		t.skipf("no two tasks of the sampled pages share a create_time")
+	}
+}
+
+func checkWindowInclusiveBounds(t *checker) {
+	smp := t.needTasks(1)
+	src := smp.all
+	if len(src) == 0 {
+		src = smp.top
+	}
+	picks := []item{src[0]}
+	if m := src[len(src)/2]; m.CreateTime != picks[0].CreateTime {
+		picks = append(picks, m)
+	}
+	for _, x := range picks {
+		label := fmt.Sprintf("create_time_start=create_time_end=%d", x.CreateTime)
+		ex := t.do(request{query: scopeParams(t.s.cfg.Scope, x.CreateTime, x.CreateTime).with("length", "200")})
+		items := t.expectList(ex, label)
+		got := idSet(items)
+		if _, ok := got[x.ID]; !ok {
+			t.fatalf(ex, "%s does not find task %d created at that instant: a bound is exclusive", label, x.ID)
+		}
+		for _, it := range items {
+			if it.CreateTime != x.CreateTime {
+				t.fatalf(ex, "%s returned task %d created at %d", label, it.ID, it.CreateTime)
 			}
-		}},
-		{"semantics/job_instance_id/exact", "job_instance_id finds exactly that task", func(t *checker) {
-			x := t.needTasks(1).pick()
-			label := fmt.Sprintf("job_instance_id=%d", x.ID)
-			items := t.list(label, request{query: t.baseParams().withInt("job_instance_id", x.ID).with("length", "200")})
-			if len(items) != 1 || items[0].ID != x.ID {
-				t.fatalf(nil, "%s returned %s, want exactly [%d]", label, fmtIDs(ids(items)), x.ID)
+		}
+		for _, a := range src {
+			if _, ok := got[a.ID]; a.CreateTime == x.CreateTime && !ok {
+				t.fatalf(ex, "%s misses task %d, also created at that instant", label, a.ID)
 			}
-			for _, k := range []string{"bk_scope_type", "bk_scope_id", "name", "operator", "create_time", "type", "launch_mode", "job_plan_id", "job_template_id"} {
-				if !reflect.DeepEqual(items[0].raw[k], x.raw[k]) {
-					t.errorf(nil, "%s: %s is %v, but the list says %v", label, k, items[0].raw[k], x.raw[k])
-				}
-			}
-		}},
-		{"semantics/job_instance_id/ignores_other_filters", "job_instance_id drops every other filter and the window, but offset still applies", func(t *checker) {
-			x := t.needTasks(1).pick()
-			q := scopeParams(t.s.cfg.Scope, 0, 1).
-				withInt("job_instance_id", x.ID).
-				with("operator", x.Operator+"-nobody").
-				with("name", "no-such-task-qzx").
-				withInt("launch_mode", x.LaunchMode%3+1).
-				withInt("type", (x.Type+1)%3).
-				withInt("status", otherStatus(x.Status)).
-				withInt("job_cron_id", unknownID)
-			label := fmt.Sprintf("job_instance_id=%d with a window and filters it does not match", x.ID)
-			items := t.list(label, request{query: q})
-			if len(items) != 1 || items[0].ID != x.ID {
-				t.errorf(nil, "%s returned %s, want [%d]: the other filters must be dropped", label, fmtIDs(ids(items)), x.ID)
-			}
-			label = fmt.Sprintf("job_instance_id=%d&offset=1", x.ID)
-			items = t.list(label, request{query: t.baseParams().withInt("job_instance_id", x.ID).with("offset", "1")})
-			if len(items) != 0 {
-				t.errorf(nil, "%s returned %s, want none: offset still applies", label, fmtIDs(ids(items)))
-			}
-		}},
-		{"semantics/job_instance_id/keeps_scope", "job_instance_id does not find a task of another scope", func(t *checker) {
-			cfg := t.s.cfg
-			if cfg.OtherScope.Type == "" && !(cfg.System && cfg.ForbiddenScope.Type != "") {
-				t.skipf("needs a second scope: --other-scope, or --system with --forbidden-scope")
-			}
-			x := t.needTasks(1).pick()
-			from, to := t.s.window()
-			r := request{query: scopeParams(cfg.OtherScope, from, to).withInt("job_instance_id", x.ID)}
-			other := cfg.OtherScope.String()
-			if cfg.OtherScope.Type == "" {
-				r = request{system: true, query: scopeParams(cfg.ForbiddenScope, from, to).withInt("job_instance_id", x.ID)}
-				other = cfg.ForbiddenScope.String() + " (system API)"
-			}
-			label := fmt.Sprintf("job_instance_id=%d in scope %s", x.ID, other)
-			for _, it := range t.list(label, r) {
-				if it.ID == x.ID {
-					t.fatalf(nil, "%s returned task %d, which belongs to %s", label, x.ID, cfg.Scope)
-				}
-			}
-		}},
-		{"semantics/job_instance_id/ip_still_applies", "with job_instance_id, ip still applies", func(t *checker) {
-			x := t.needTasks(1).pick()
-			label := fmt.Sprintf("job_instance_id=%d&ip=%s", x.ID, unknownHost)
-			items := t.list(label, request{query: t.baseParams().withInt("job_instance_id", x.ID).with("ip", unknownHost)})
-			if len(items) != 0 {
-				t.errorf(nil, "%s returned %s, want none: ip must still apply", label, fmtIDs(ids(items)))
-			}
-		}},
-		{"semantics/paging/concat", "page(0,20) = page(0,10) + page(10,10) = the first 20 tasks", func(t *checker) {
-			smp := t.needTasks(11)
-			b := t.baseParams()
-			a := t.list("offset=0&length=20", request{query: pageParams(b, 0, 20)})
-			p1 := t.list("offset=0&length=10", request{query: pageParams(b, 0, 10)})
-			p2 := t.list("offset=10&length=10", request{query: pageParams(b, 10, 10)})
-			joined := append(ids(p1), ids(p2)...)
-			if !equalIDs(ids(a), joined) {
-				t.fatalf(nil, "offset=0&length=20 returned %s, but offset=0&length=10 then offset=10&length=10 returned %s", fmtIDs(ids(a)), fmtIDs(joined))
-			}
-			if want := ids(smp.top[:min(20, len(smp.top))]); !equalIDs(ids(a), want) {
-				t.errorf(nil, "offset=0&length=20 returned %s, but the first tasks of length=200 are %s", fmtIDs(ids(a)), fmtIDs(want))
-			}
-		}},
-		{"semantics/paging/walk", "paging through a window has no gaps and no duplicates", func(t *checker) {
-			smp := t.needSample()
-			if len(smp.all) < 2 {
-				t.skipf("needs at least 2 tasks in the sample window")
-			}
-			size := (len(smp.all) + 3) / 4
-			var got []item
-			for off := 0; off <= len(smp.all); off += size {
-				page := t.list(fmt.Sprintf("offset=%d&length=%d", off, size), request{query: pageParams(scopeParams(t.s.cfg.Scope, smp.wFrom, smp.wTo), off, size)})
-				if len(page) > size {
-					t.fatalf(nil, "offset=%d&length=%d returned %d tasks", off, size, len(page))
-				}
-				got = append(got, page...)
-				if len(page) < size {
-					break
-				}
-			}
-			seen := map[int64]bool{}
-			for _, it := range got {
-				if seen[it.ID] {
-					t.fatalf(nil, "task %d appears on two pages of length %d", it.ID, size)
-				}
-				seen[it.ID] = true
-			}
-			want := ids(smp.all)
-			for i, id := range want {
-				if i >= len(got) || got[i].ID != id {
-					t.fatalf(nil, "paging by %d: task #%d should be %d, got %s; pages %s, one page %s", size, i, id, idAt(got, i), fmtIDs(ids(got)), fmtIDs(want))
-				}
-			}
-			if len(got) > len(want) {
-				t.fatalf(nil, "paging by %d gives %d tasks, one page of length=200 gives %d", size, len(got), len(want))
-			}
-		}},
-		{"semantics/stable/finished_identical", "a finished task reads the same twice", func(t *checker) {
-			smp := t.needSample()
-			var done []item
-			for _, it := range smp.all {
-				if finished(it.Status) {
-					done = append(done, it)
-				}
-			}
-			if len(done) == 0 {
-				t.skipf("no finished task in the sample window")
-			}
-			again := idSet(t.list("second read", request{query: pageParams(scopeParams(t.s.cfg.Scope, smp.wFrom, smp.wTo), 0, 200), fresh: true}))
-			for _, a := range done {
-				b, ok := again[a.ID]
-				if !ok {
-					t.fatalf(nil, "finished task %d is gone on the second read", a.ID)
-				}
-				if k := firstDiff(a.raw, b.raw); k != "" {
-					t.fatalf(nil, "finished task %d changed between two reads: %s was %v, then %v", a.ID, k, a.raw[k], b.raw[k])
-				}
-			}
-		}},
-		{"semantics/window/items_inside", "every task of every list lies inside the requested window (unless job_instance_id is given)", func(t *checker) {
-			seen := t.eachListed(func(ex *exchange, q params, it item) string {
-				if v, _ := q.get("job_instance_id"); v != "" && v != "0" {
-					return ""
-				}
-				start, _ := q.get("create_time_start")
-				end, _ := q.get("create_time_end")
-				if !between(it.CreateTime, start, end) {
-					return fmt.Sprintf("task %d created at %d lies outside the window %s..%s", it.ID, it.CreateTime, start, end)
-				}
-				return ""
-			})
-			if seen == 0 {
-				t.skipf("no task was listed")
-			}
-		}},
-		{"semantics/items/scope", "every task is of the requested scope; bk_scope_id is a string; bk_biz_id equals it on biz scopes", func(t *checker) {
-			seen := t.eachListed(func(ex *exchange, q params, it item) string {
-				st, _ := q.get("bk_scope_type")
-				sid, _ := q.get("bk_scope_id")
-				if it.ScopeType != st || it.ScopeID != sid {
-					return fmt.Sprintf("asked for scope %s:%s, got task %d of scope %s:%s", st, sid, it.ID, it.ScopeType, it.ScopeID)
-				}
-				if !it.has("bk_biz_id") {
-					return ""
-				}
-				if st != "biz" {
-					return fmt.Sprintf("task %d of scope %s:%s has a bk_biz_id", it.ID, st, sid)
-				}
-				if v, ok := it.int("bk_biz_id"); !ok || fmt.Sprint(v) != sid {
-					return fmt.Sprintf("task %d: bk_biz_id is %v, want %s", it.ID, it.raw["bk_biz_id"], sid)
-				}
-				return ""
-			})
-			if seen == 0 {
-				t.skipf("no task was listed")
-			}
-		}},
-		{"semantics/items/quick_task_ids", "quick tasks (type 1, 2) have job_plan_id and job_template_id -1; plan runs (type 0) real ids", func(t *checker) {
-			seen := t.eachListed(func(ex *exchange, q params, it item) string {
-				plan, okp := it.int("job_plan_id")
-				tmpl, okt := it.int("job_template_id")
-				switch {
-				case !okp || !okt:
-					return fmt.Sprintf("task %d lacks job_plan_id or job_template_id", it.ID)
-				case it.Type != 0 && (plan != -1 || tmpl != -1):
-					return fmt.Sprintf("quick task %d (type %d) has job_plan_id %d, job_template_id %d; want -1, -1", it.ID, it.Type, plan, tmpl)
-				case it.Type == 0 && (plan <= 0 || tmpl <= 0):
-					return fmt.Sprintf("plan task %d (type 0) has job_plan_id %d, job_template_id %d; want real ids", it.ID, plan, tmpl)
-				}
-				return ""
-			})
-			if seen == 0 {
-				t.skipf("no task was listed")
-			}
-		}},
-		{"semantics/items/time_fields", "start_time, end_time and total_time follow the status; create ≤ start ≤ end; total = end - start", func(t *checker) {
-			seen := t.eachListed(func(ex *exchange, q params, it item) string { return timeFields(it) })
-			if seen == 0 {
-				t.skipf("no task was listed")
-			}
-		}},
+		}
+	}
+}
+
+func checkWindowStartAfterEndEmpty(t *checker) {
+	t.needTasks(1)
+	from, to := t.s.window()
+	items := t.list("create_time_start > create_time_end", request{query: scopeParams(t.s.cfg.Scope, to, from)})
+	if len(items) > 0 {
+		t.errorf(nil, "create_time_start=%d > create_time_end=%d returned %d tasks, want none", to, from, len(items))
+	}
+}
+
+func checkFilterOperator(t *checker) {
+	smp := t.needSample()
+	keys, _ := countBy(smp.all, func(it item) string { return it.Operator })
+	v := keys[len(keys)-1] // the busiest operator
+	if strings.TrimSpace(v) == "" {
+		t.skipf("the tasks of the sample window have no operator")
+	}
+	show := func(it item) string { return fmt.Sprintf("operator %q", it.Operator) }
+	t.checkFilter(smp, "operator="+v, t.sampleParams(smp).with("operator", v),
+		func(it item) bool { return strings.EqualFold(it.Operator, v) }, show,
+		func(a item) bool { return strings.EqualFold(a.Operator, v) })
+	r := []rune(v)
+	if p := string(r[:len(r)-1]); strings.TrimSpace(p) != "" {
+		t.checkFilter(smp, "operator="+p+" (a prefix of "+v+")", t.sampleParams(smp).with("operator", p),
+			func(it item) bool { return strings.EqualFold(it.Operator, p) }, show,
+			func(a item) bool { return strings.EqualFold(a.Operator, p) })
+	}
+}
+
+func checkFilterName(t *checker) {
+	smp := t.needSample()
+	keys, _ := countBy(smp.all, func(it item) string { return it.Name })
+	sub := ""
+	for _, name := range keys {
+		if sub = middle(name); sub != "" {
+			break
+		}
+	}
+	if sub == "" {
+		t.skipf("no task name of the sample window has a usable substring")
+	}
+	t.checkFilter(smp, "name="+sub, t.sampleParams(smp).with("name", sub),
+		func(it item) bool { return containsFold(it.Name, sub) },
+		func(it item) string { return fmt.Sprintf("name %q", it.Name) },
+		func(a item) bool { return containsFold(a.Name, sub) })
+}
+
+func checkFilterNameCaseInsensitive(t *checker) {
+	smp := t.needSample()
+	word := ""
+	for _, it := range smp.all {
+		if word = asciiWord(it.Name); word != "" {
+			break
+		}
+	}
+	if word == "" {
+		t.skipf("no task name of the sample window has a word of 3 or more ASCII letters")
+	}
+	q := swapCase(word)
+	t.checkFilter(smp, "name="+q, t.sampleParams(smp).with("name", q),
+		func(it item) bool { return containsFold(it.Name, word) },
+		func(it item) string { return fmt.Sprintf("name %q", it.Name) },
+		func(a item) bool { return containsFold(a.Name, word) })
+}
+
+func checkFilterJobCronID(t *checker) {
+	smp := t.needSample()
+	t.checkFilter(smp, "job_cron_id=0 (ignored)", t.sampleParams(smp).with("job_cron_id", "0"),
+		func(item) bool { return true }, nil, func(item) bool { return true })
+	label := fmt.Sprintf("job_cron_id=%d (no such cron job)", unknownID)
+	items := t.list(label, request{query: t.sampleParams(smp).withInt("job_cron_id", unknownID)})
+	if len(items) > 0 {
+		t.errorf(nil, "%s returned %d tasks, want none: is job_cron_id ignored?", label, len(items))
+	}
+}
+
+func checkFilterIP(t *checker) {
+	hosts := t.s.cfg.Hosts
+	if len(hosts) == 0 {
+		t.skipf("no --ip given: the API does not tell which hosts a task involves")
+	}
+	smp := t.needSample()
+	for _, h := range hosts[:min(3, len(hosts))] {
+		items := t.checkFilter(smp, "ip="+h, t.sampleParams(smp).with("ip", h),
+			func(item) bool { return true }, nil, nil)
+		if len(items) == 0 {
+			continue
+		}
+		pre := t.list("ip=0:"+h, request{query: t.sampleParams(smp).with("ip", "0:"+h)})
+		if len(pre) > 0 {
+			t.errorf(nil, "ip=0:%s (with a cloud-area prefix) returned %d tasks, want none", h, len(pre))
+		}
+		return
+	}
+	t.skipf("no task of the sample window involves the given hosts %s", strings.Join(hosts, ", "))
+}
+
+func checkFilterIPUnknownHost(t *checker) {
+	t.needTasks(1)
+	items := t.list("ip="+unknownHost, request{query: t.baseParams().with("ip", unknownHost)})
+	if len(items) > 0 {
+		t.errorf(nil, "ip=%s (a documentation address) returned %d tasks, want none: is ip ignored?", unknownHost, len(items))
+	}
+}
+
+func checkJobInstanceIDExact(t *checker) {
+	x := t.needTasks(1).pick()
+	label := fmt.Sprintf("job_instance_id=%d", x.ID)
+	items := t.list(label, request{query: t.baseParams().withInt("job_instance_id", x.ID).with("length", "200")})
+	if len(items) != 1 || items[0].ID != x.ID {
+		t.fatalf(nil, "%s returned %s, want exactly [%d]", label, fmtIDs(ids(items)), x.ID)
+	}
+	for _, k := range []string{"bk_scope_type", "bk_scope_id", "name", "operator", "create_time", "type", "launch_mode", "job_plan_id", "job_template_id"} {
+		if !reflect.DeepEqual(items[0].raw[k], x.raw[k]) {
+			t.errorf(nil, "%s: %s is %v, but the list says %v", label, k, items[0].raw[k], x.raw[k])
+		}
+	}
+}
+
+func checkJobInstanceIDIgnoresOtherFilters(t *checker) {
+	x := t.needTasks(1).pick()
+	q := scopeParams(t.s.cfg.Scope, 0, 1).
+		withInt("job_instance_id", x.ID).
+		with("operator", x.Operator+"-nobody").
+		with("name", "no-such-task-qzx").
+		withInt("launch_mode", x.LaunchMode%3+1).
+		withInt("type", (x.Type+1)%3).
+		withInt("status", otherStatus(x.Status)).
+		withInt("job_cron_id", unknownID)
+	label := fmt.Sprintf("job_instance_id=%d with a window and filters it does not match", x.ID)
+	items := t.list(label, request{query: q})
+	if len(items) != 1 || items[0].ID != x.ID {
+		t.errorf(nil, "%s returned %s, want [%d]: the other filters must be dropped", label, fmtIDs(ids(items)), x.ID)
+	}
+	label = fmt.Sprintf("job_instance_id=%d&offset=1", x.ID)
+	items = t.list(label, request{query: t.baseParams().withInt("job_instance_id", x.ID).with("offset", "1")})
+	if len(items) != 0 {
+		t.errorf(nil, "%s returned %s, want none: offset still applies", label, fmtIDs(ids(items)))
+	}
+}
+
+func checkJobInstanceIDKeepsScope(t *checker) {
+	cfg := t.s.cfg
+	if cfg.OtherScope.Type == "" && !(cfg.System && cfg.ForbiddenScope.Type != "") {
+		t.skipf("needs a second scope: --other-scope, or --system with --forbidden-scope")
+	}
+	x := t.needTasks(1).pick()
+	from, to := t.s.window()
+	r := request{query: scopeParams(cfg.OtherScope, from, to).withInt("job_instance_id", x.ID)}
+	other := cfg.OtherScope.String()
+	if cfg.OtherScope.Type == "" {
+		r = request{system: true, query: scopeParams(cfg.ForbiddenScope, from, to).withInt("job_instance_id", x.ID)}
+		other = cfg.ForbiddenScope.String() + " (system API)"
+	}
+	label := fmt.Sprintf("job_instance_id=%d in scope %s", x.ID, other)
+	for _, it := range t.list(label, r) {
+		if it.ID == x.ID {
+			t.fatalf(nil, "%s returned task %d, which belongs to %s", label, x.ID, cfg.Scope)
+		}
+	}
+}
+
+func checkJobInstanceIDIPStillApplies(t *checker) {
+	x := t.needTasks(1).pick()
+	label := fmt.Sprintf("job_instance_id=%d&ip=%s", x.ID, unknownHost)
+	items := t.list(label, request{query: t.baseParams().withInt("job_instance_id", x.ID).with("ip", unknownHost)})
+	if len(items) != 0 {
+		t.errorf(nil, "%s returned %s, want none: ip must still apply", label, fmtIDs(ids(items)))
+	}
+}
+
+func checkPagingConcat(t *checker) {
+	smp := t.needTasks(11)
+	b := t.baseParams()
+	a := t.list("offset=0&length=20", request{query: pageParams(b, 0, 20)})
+	p1 := t.list("offset=0&length=10", request{query: pageParams(b, 0, 10)})
+	p2 := t.list("offset=10&length=10", request{query: pageParams(b, 10, 10)})
+	joined := append(ids(p1), ids(p2)...)
+	if !equalIDs(ids(a), joined) {
+		t.fatalf(nil, "offset=0&length=20 returned %s, but offset=0&length=10 then offset=10&length=10 returned %s", fmtIDs(ids(a)), fmtIDs(joined))
+	}
+	if want := ids(smp.top[:min(20, len(smp.top))]); !equalIDs(ids(a), want) {
+		t.errorf(nil, "offset=0&length=20 returned %s, but the first tasks of length=200 are %s", fmtIDs(ids(a)), fmtIDs(want))
+	}
+}
+
+func checkPagingWalk(t *checker) {
+	smp := t.needSample()
+	if len(smp.all) < 2 {
+		t.skipf("needs at least 2 tasks in the sample window")
+	}
+	size := (len(smp.all) + 3) / 4
+	var got []item
+	for off := 0; off <= len(smp.all); off += size {
+		page := t.list(fmt.Sprintf("offset=%d&length=%d", off, size), request{query: pageParams(scopeParams(t.s.cfg.Scope, smp.wFrom, smp.wTo), off, size)})
+		if len(page) > size {
+			t.fatalf(nil, "offset=%d&length=%d returned %d tasks", off, size, len(page))
+		}
+		got = append(got, page...)
+		if len(page) < size {
+			break
+		}
+	}
+	seen := map[int64]bool{}
+	for _, it := range got {
+		if seen[it.ID] {
+			t.fatalf(nil, "task %d appears on two pages of length %d", it.ID, size)
+		}
+		seen[it.ID] = true
+	}
+	want := ids(smp.all)
+	for i, id := range want {
+		if i >= len(got) || got[i].ID != id {
+			t.fatalf(nil, "paging by %d: task #%d should be %d, got %s; pages %s, one page %s", size, i, id, idAt(got, i), fmtIDs(ids(got)), fmtIDs(want))
+		}
+	}
+	if len(got) > len(want) {
+		t.fatalf(nil, "paging by %d gives %d tasks, one page of length=200 gives %d", size, len(got), len(want))
+	}
+}
+
+func checkStableFinishedIdentical(t *checker) {
+	smp := t.needSample()
+	var done []item
+	for _, it := range smp.all {
+		if finished(it.Status) {
+			done = append(done, it)
+		}
+	}
+	if len(done) == 0 {
+		t.skipf("no finished task in the sample window")
+	}
+	again := idSet(t.list("second read", request{query: pageParams(scopeParams(t.s.cfg.Scope, smp.wFrom, smp.wTo), 0, 200), fresh: true}))
+	for _, a := range done {
+		b, ok := again[a.ID]
+		if !ok {
+			t.fatalf(nil, "finished task %d is gone on the second read", a.ID)
+		}
+		if k := firstDiff(a.raw, b.raw); k != "" {
+			t.fatalf(nil, "finished task %d changed between two reads: %s was %v, then %v", a.ID, k, a.raw[k], b.raw[k])
+		}
+	}
+}
+
+func checkWindowItemsInside(t *checker) {
+	seen := t.eachListed(func(ex *exchange, q params, it item) string {
+		if v, _ := q.get("job_instance_id"); v != "" && v != "0" {
+			return ""
+		}
+		start, _ := q.get("create_time_start")
+		end, _ := q.get("create_time_end")
+		if !between(it.CreateTime, start, end) {
+			return fmt.Sprintf("task %d created at %d lies outside the window %s..%s", it.ID, it.CreateTime, start, end)
+		}
+		return ""
+	})
+	if seen == 0 {
+		t.skipf("no task was listed")
+	}
+}
+
+func checkItemsScope(t *checker) {
+	seen := t.eachListed(func(ex *exchange, q params, it item) string {
+		st, _ := q.get("bk_scope_type")
+		sid, _ := q.get("bk_scope_id")
+		if it.ScopeType != st || it.ScopeID != sid {
+			return fmt.Sprintf("asked for scope %s:%s, got task %d of scope %s:%s", st, sid, it.ID, it.ScopeType, it.ScopeID)
+		}
+		if !it.has("bk_biz_id") {
+			return ""
+		}
+		if st != "biz" {
+			return fmt.Sprintf("task %d of scope %s:%s has a bk_biz_id", it.ID, st, sid)
+		}
+		if v, ok := it.int("bk_biz_id"); !ok || fmt.Sprint(v) != sid {
+			return fmt.Sprintf("task %d: bk_biz_id is %v, want %s", it.ID, it.raw["bk_biz_id"], sid)
+		}
+		return ""
+	})
+	if seen == 0 {
+		t.skipf("no task was listed")
+	}
+}
+
+func checkItemsQuickTaskIDs(t *checker) {
+	seen := t.eachListed(func(ex *exchange, q params, it item) string {
+		plan, okp := it.int("job_plan_id")
+		tmpl, okt := it.int("job_template_id")
+		switch {
+		case !okp || !okt:
+			return fmt.Sprintf("task %d lacks job_plan_id or job_template_id", it.ID)
+		case it.Type != 0 && (plan != -1 || tmpl != -1):
+			return fmt.Sprintf("quick task %d (type %d) has job_plan_id %d, job_template_id %d; want -1, -1", it.ID, it.Type, plan, tmpl)
+		case it.Type == 0 && (plan <= 0 || tmpl <= 0):
+			return fmt.Sprintf("plan task %d (type 0) has job_plan_id %d, job_template_id %d; want real ids", it.ID, plan, tmpl)
+		}
+		return ""
+	})
+	if seen == 0 {
+		t.skipf("no task was listed")
+	}
+}
+
+func checkItemsTimeFields(t *checker) {
+	seen := t.eachListed(func(ex *exchange, q params, it item) string { return timeFields(it) })
+	if seen == 0 {
+		t.skipf("no task was listed")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,28 +102,52 @@ func runChecks(t *testing.T, s *contract.Suite) {
 	}
 }
 
-// The two ways to run the suite give the same results.
+// The two ways to run the suite give the same results: TestContract, run by
+// this very test binary in a child process against a broken server, reports
+// each check as a subtest with the status contract.Run gives it.
 func TestSubtestsMatchRun(t *testing.T) {
 	t.Parallel()
-	broken := mutations()[0].wrap(newFake(time.Now(), 300)) // a renamed field: failures and skips
+	if os.Getenv("BKJOB_CONTRACT_BASE_URL") != "" {
+		t.Skip("the child process runs TestContract only")
+	}
+	now := time.Now()
+	broken := mutations()[0].wrap(newFake(now, 300)) // a renamed field: failures and skips
 	srv := httptest.NewServer(broken)
 	t.Cleanup(srv.Close)
 	cfg := fakeConfig(srv.URL)
 	cfg.ForbiddenScope = bkjob.Scope{}
-
+	cfg.From, cfg.To = now.Add(-24*time.Hour), now.Add(-time.Minute)
 	want := runSuite(t, cfg)
-	s, err := contract.New(cfg)
-	require.NoError(t, err)
-	require.NoError(t, s.Start(context.Background()))
-	var got []contract.CheckResult
-	for _, c := range s.Checks() {
-		got = append(got, s.RunCheck(context.Background(), c.Name))
+
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestContract$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(),
+		"BKJOB_CONTRACT_BASE_URL="+cfg.BaseURL,
+		"BKJOB_CONTRACT_AUTH="+cfg.Auth,
+		"BKJOB_CONTRACT_SCOPE="+cfg.Scope.String(),
+		"BKJOB_CONTRACT_MISSING_SCOPE="+cfg.MissingScope.String(),
+		"BKJOB_CONTRACT_IP="+strings.Join(cfg.Hosts, ","),
+		"BKJOB_CONTRACT_SYSTEM=true",
+		"BKJOB_CONTRACT_FROM="+strconv.FormatInt(cfg.From.UnixMilli(), 10),
+		"BKJOB_CONTRACT_TO="+strconv.FormatInt(cfg.To.UnixMilli(), 10),
+	)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "TestContract must fail against a broken server:\n%s", out)
+
+	got := map[string]contract.Status{}
+	verdicts := map[string]contract.Status{"PASS": contract.Pass, "FAIL": contract.Fail, "SKIP": contract.Skip}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(strings.TrimSpace(line))
+		if len(f) >= 3 && f[0] == "---" && strings.HasPrefix(f[2], "TestContract/") {
+			got[strings.TrimPrefix(f[2], "TestContract/")] = verdicts[strings.TrimSuffix(f[1], ":")]
+		}
 	}
-	require.Len(t, got, len(want.Checks))
-	for i, g := range got {
-		w := want.Checks[i]
-		assert.Equal(t, w.Name, g.Name)
-		assert.Equal(t, w.Status, g.Status, g.Name)
-		assert.Equal(t, w.Reason, g.Reason, g.Name)
+	require.Len(t, got, len(want.Checks), "subtests of TestContract:\n%s", out)
+	counts := map[contract.Status]int{}
+	for _, w := range want.Checks {
+		assert.Equal(t, w.Status, got[w.Name], w.Name)
+		counts[w.Status]++
 	}
+	assert.NotZero(t, counts[contract.Fail], "the broken server fails checks")
+	assert.NotZero(t, counts[contract.Skip], "the broken server makes checks skip")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -79,9 +81,9 @@ func mutations() []mutation {
 			clamp(q, "offset", 0, 10000)
 			clamp(q, "length", 1, 200)
 		}), []string{"rules/range/offset_negative", "rules/range/offset_above_max", "rules/range/length_zero", "rules/range/length_above_max"}},
-		{"offset 10000 rejected", editQuery(func(q url.Values) {
-			if q.Get("offset") == "10000" {
-				q.Set("offset", "10001")
+		{"offsets above 5000 rejected", editQuery(func(q url.Values) {
+			if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 5000 {
+				q.Set("offset", "10001") // the inner server's range error
 			}
 		}), []string{"rules/range/offset_max_accepted"}},
 		{"default length 20", editQuery(func(q url.Values) {
@@ -94,9 +96,9 @@ func mutations() []mutation {
 				q.Set("length", "100")
 			}
 		}), []string{"semantics/length_honoured"}},
-		{"500 on a 200-task page", func(h http.Handler) http.Handler {
+		{"500 on pages of 100 tasks or more", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Query().Get("length") == "200" && r.URL.Query().Get("offset") == "0" {
+				if n, err := strconv.Atoi(r.URL.Query().Get("length")); err == nil && n >= 100 && n <= 200 {
 					writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
 					return
 				}
@@ -145,23 +147,26 @@ func mutations() []mutation {
 			}
 			return out
 		}), []string{"semantics/job_instance_id/ignores_other_filters"}},
-		{"job_instance_id ignores the scope", func(h http.Handler) http.Handler {
+		{"job_instance_id looked up in a cache of every scope", func(h http.Handler) http.Handler {
+			var seen sync.Map // job_instance_id → an item served in any scope
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				q := r.URL.Query()
-				if num(q.Get("job_instance_id")) <= 0 {
-					h.ServeHTTP(w, r)
+				rec := serve(h, r)
+				body := decode(rec.Body.Bytes())
+				if rec.Code != 200 || body == nil {
+					copyResponse(w, rec)
 					return
 				}
-				for _, sc := range [][2]string{{q.Get("bk_scope_type"), q.Get("bk_scope_id")}, {"biz", "2"}, {"biz", "3"}} {
-					q.Set("bk_scope_type", sc[0])
-					q.Set("bk_scope_id", sc[1])
-					rec := serve(h, withQuery(r, q))
-					if body := decode(rec.Body.Bytes()); rec.Code != 200 || len(items(body)) > 0 {
-						copyResponse(w, rec)
-						return
+				list := items(body)
+				for _, v := range list {
+					seen.Store(num(v.(map[string]any)["job_instance_id"]), v)
+				}
+				q := r.URL.Query()
+				if id := num(q.Get("job_instance_id")); id > 0 && len(list) == 0 && num(q.Get("offset")) == 0 {
+					if v, ok := seen.Load(id); ok {
+						body["data"].(map[string]any)["job_instance_list"] = []any{v}
 					}
 				}
-				h.ServeHTTP(w, r)
+				writeBody(w, rec.Header(), 200, body)
 			})
 		}, []string{"semantics/job_instance_id/keeps_scope"}},
 		{"500 on a missing parameter", func(h http.Handler) http.Handler {
@@ -196,11 +201,15 @@ func mutations() []mutation {
 			"rules/type/launch_mode", "rules/type/type", "rules/type/status", "rules/type/job_cron_id",
 			"rules/type/offset", "rules/type/length"}},
 		{"overflowing numbers clamped", editQuery(func(q url.Values) {
-			if q.Get("length") == "2147483648" {
-				q.Set("length", "201")
-			}
-			if q.Get("create_time_end") == "9223372036854775808" {
-				q.Set("create_time_end", "9223372036854775807")
+			for p, bits := range map[string]int{"offset": 32, "length": 32, "create_time_start": 64, "create_time_end": 64} {
+				n, ok := new(big.Int).SetString(q.Get(p), 10)
+				if !ok {
+					continue
+				}
+				hi := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(bits-1)), big.NewInt(1))
+				if n.Cmp(hi) > 0 {
+					q.Set(p, hi.String())
+				}
 			}
 		}), []string{"rules/type/length_overflow", "rules/type/create_time_end_overflow"}},
 		{"unknown scope type answered 404", editQuery(func(q url.Values) {
@@ -211,15 +220,14 @@ func mutations() []mutation {
 		{"the real server's enum bugs", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				q := r.URL.Query()
-				if s := q.Get("status"); s == "12" {
-					writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
-					return
+				valid := map[string][]int64{"status": {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15}, "launch_mode": {1, 2, 3}}
+				for _, p := range []string{"status", "launch_mode"} {
+					if n, err := strconv.ParseInt(q.Get(p), 10, 32); err == nil && !slices.Contains(valid[p], n) {
+						writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
+						return
+					}
 				}
-				if s := q.Get("launch_mode"); s == "4" {
-					writeV4(w, 500, "INTERNAL", "内部服务器异常", "1240002")
-					return
-				}
-				if q.Get("type") == "3" {
+				if n, err := strconv.ParseInt(q.Get("type"), 10, 32); err == nil && (n < 0 || n > 2) {
 					q.Del("type")
 					r = withQuery(r, q)
 				}
