@@ -8,7 +8,7 @@ import (
 func systemChecks() []checkDef {
 	need := func(t *checker) {
 		if !t.s.cfg.System {
-			t.skipf("no --system given")
+			t.skipConfigf("no --system given")
 		}
 	}
 	return []checkDef{
@@ -30,7 +30,7 @@ func systemChecks() []checkDef {
 			need(t)
 			sc := t.s.cfg.ForbiddenScope
 			if sc.Type == "" {
-				t.skipf("no --forbidden-scope given")
+				t.skipConfigf("no --forbidden-scope given")
 			}
 			from, to := t.s.window()
 			t.list("system API, scope "+sc.String(), request{system: true, query: scopeParams(sc, from, to)})
@@ -39,7 +39,7 @@ func systemChecks() []checkDef {
 			need(t)
 			sc := t.s.cfg.MissingScope
 			if sc.Type == "" {
-				t.skipf("no --missing-scope given")
+				t.skipConfigf("no --missing-scope given")
 			}
 			from, to := t.s.window()
 			ex := t.do(request{system: true, query: scopeParams(sc, from, to)})
@@ -72,7 +72,7 @@ func conformanceChecks() []checkDef {
 				}
 			}
 			if seen == 0 {
-				t.skipf("no response this check applies to")
+				t.skipDataf("no response this check applies to")
 			}
 			if len(bad) == 0 {
 				return

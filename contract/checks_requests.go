@@ -148,7 +148,7 @@ func gatewayChecks() []checkDef {
 		}},
 		{"gateway/no_app_secret", "bk_app_code without bk_app_secret or bk_signature: the gateway's 400", func(t *checker) {
 			if t.s.authField("bk_app_code") == "" {
-				t.skipf("--auth has no bk_app_code")
+				t.skipConfigf("--auth has no bk_app_code")
 			}
 			auth := t.s.authWithout("bk_app_secret", "bk_signature")
 			ex := t.do(request{query: t.baseParams(), auth: authCustom, custom: auth})
@@ -209,13 +209,13 @@ func permissionData(e v4Error, sc bkjob.Scope) string {
 func permissionChecks() []checkDef {
 	forbidden := func(t *checker) bkjob.Scope {
 		if t.s.cfg.ForbiddenScope.Type == "" {
-			t.skipf("no --forbidden-scope given")
+			t.skipConfigf("no --forbidden-scope given")
 		}
 		return t.s.cfg.ForbiddenScope
 	}
 	missing := func(t *checker) bkjob.Scope {
 		if t.s.cfg.MissingScope.Type == "" {
-			t.skipf("no --missing-scope given")
+			t.skipConfigf("no --missing-scope given")
 		}
 		return t.s.cfg.MissingScope
 	}

@@ -92,10 +92,10 @@ func (t *checker) fetch(q params, smp *sample) ([]item, *exchange) {
 func (t *checker) needTasks(n int) *sample {
 	smp := t.base()
 	if smp.err != "" {
-		t.skipf("the base query failed (see semantics/base_query)")
+		t.skipDataf("the base query failed (see semantics/base_query)")
 	}
 	if len(smp.top) < n {
-		t.skipf("needs at least %d tasks in the window, %s has %d %s", n, t.s.cfg.Scope, len(smp.top), t.windowText(smp.wFrom, smp.wTo))
+		t.skipDataf("needs at least %d tasks in the window, %s has %d %s", n, t.s.cfg.Scope, len(smp.top), t.windowText(smp.wFrom, smp.wTo))
 	}
 	return smp
 }
@@ -104,7 +104,7 @@ func (t *checker) needTasks(n int) *sample {
 func (t *checker) needSample() *sample {
 	smp := t.needTasks(1)
 	if !smp.complete {
-		t.skipf("could not find a window with fewer than 200 tasks to compare filtered results with")
+		t.skipDataf("could not find a window with fewer than 200 tasks to compare filtered results with")
 	}
 	return smp
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -12,6 +13,7 @@ import (
 // list the others received.
 func semanticChecks() []checkDef {
 	var defs []checkDef
+	defs = append(defs, timeChecks()...)
 	defs = append(defs, pageChecks()...)
 	defs = append(defs, orderChecks()...)
 	defs = append(defs, windowChecks()...)
@@ -20,6 +22,14 @@ func semanticChecks() []checkDef {
 	defs = append(defs, pagingChecks()...)
 	defs = append(defs, listedChecks()...)
 	return defs
+}
+
+// timeChecks come first: a target whose times are not Unix milliseconds
+// breaks every client, and the window cannot follow its data.
+func timeChecks() []checkDef {
+	return []checkDef{
+		{"semantics/times/plausible", "times are plausible Unix milliseconds: after 2000, at most a day after the target's clock; end ≥ start; total_time = end - start", checkTimesPlausible},
+	}
 }
 
 // pageChecks are the checks of the base query and page size.
@@ -92,6 +102,68 @@ func listedChecks() []checkDef {
 	}
 }
 
+func checkTimesPlausible(t *checker) {
+	s := t.s
+	s.mu.Lock()
+	newest, first, now := s.newest, s.firstEx, s.now
+	s.mu.Unlock()
+	lists := []struct {
+		items []item
+		ex    *exchange
+	}{{newest, first}}
+	if smp := t.base(); smp.err == "" {
+		lists = append(lists, struct {
+			items []item
+			ex    *exchange
+		}{smp.top, smp.topEx})
+	}
+	seen := 0
+	for _, l := range lists {
+		for _, it := range l.items {
+			seen++
+			if msg := implausibleTask(it, now); msg != "" {
+				t.fatalf(l.ex, "task %d: %s", it.ID, msg)
+			}
+		}
+	}
+	if seen == 0 {
+		t.skipDataf("scope %s has no task at all, in the window or before", t.s.cfg.Scope)
+	}
+}
+
+// implausibleTask says what is implausible about a task's times, the
+// target's clock being now; "" if nothing.
+func implausibleTask(it item, now time.Time) string {
+	if msg := implausible(it.CreateTime, now); msg != "" {
+		return fmt.Sprintf("create_time %d: %s", it.CreateTime, msg)
+	}
+	start, hasStart := it.int("start_time")
+	end, hasEnd := it.int("end_time")
+	total, hasTotal := it.int("total_time")
+	for _, f := range []struct {
+		key string
+		v   int64
+		ok  bool
+	}{{"start_time", start, hasStart}, {"end_time", end, hasEnd}} {
+		if f.ok {
+			if msg := implausible(f.v, now); msg != "" {
+				return fmt.Sprintf("%s %d: %s", f.key, f.v, msg)
+			}
+		}
+	}
+	switch {
+	case hasStart && hasEnd && end < start:
+		return fmt.Sprintf("end_time %d is before start_time %d", end, start)
+	case hasStart && hasEnd && hasTotal && total != end-start:
+		return fmt.Sprintf("total_time %d, but end_time - start_time = %d: total_time is the duration in ms", total, end-start)
+	case hasTotal && total < 0:
+		return fmt.Sprintf("total_time %d is negative", total)
+	case hasStart && !hasEnd && hasTotal && total > now.UnixMilli()-start+24*time.Hour.Milliseconds():
+		return fmt.Sprintf("total_time %d of a running task is longer than it has run (%d ms since start_time)", total, now.UnixMilli()-start)
+	}
+	return ""
+}
+
 func checkBaseQuery(t *checker) {
 	smp := t.base()
 	if smp.err != "" {
@@ -158,7 +230,7 @@ func checkOrderTiesByIDAsc(t *checker) {
 		}
 	}
 	if ties == 0 {
-		t.skipf("no two tasks of the sampled pages share a create_time")
+		t.skipDataf("no two tasks of the sampled pages share a create_time")
 	}
 }
 
@@ -207,7 +279,7 @@ func checkFilterOperator(t *checker) {
 	keys, _ := countBy(smp.all, func(it item) string { return it.Operator })
 	v := keys[len(keys)-1] // the busiest operator
 	if strings.TrimSpace(v) == "" {
-		t.skipf("the tasks of the sample window have no operator")
+		t.skipDataf("the tasks of the sample window have no operator")
 	}
 	show := func(it item) string { return fmt.Sprintf("operator %q", it.Operator) }
 	t.checkFilter(smp, "operator="+v, t.sampleParams(smp).with("operator", v),
@@ -231,7 +303,7 @@ func checkFilterName(t *checker) {
 		}
 	}
 	if sub == "" {
-		t.skipf("no task name of the sample window has a usable substring")
+		t.skipDataf("no task name of the sample window has a usable substring")
 	}
 	t.checkFilter(smp, "name="+sub, t.sampleParams(smp).with("name", sub),
 		func(it item) bool { return containsFold(it.Name, sub) },
@@ -248,7 +320,7 @@ func checkFilterNameCaseInsensitive(t *checker) {
 		}
 	}
 	if word == "" {
-		t.skipf("no task name of the sample window has a word of 3 or more ASCII letters")
+		t.skipDataf("no task name of the sample window has a word of 3 or more ASCII letters")
 	}
 	q := swapCase(word)
 	t.checkFilter(smp, "name="+q, t.sampleParams(smp).with("name", q),
@@ -271,7 +343,7 @@ func checkFilterJobCronID(t *checker) {
 func checkFilterIP(t *checker) {
 	hosts := t.s.cfg.Hosts
 	if len(hosts) == 0 {
-		t.skipf("no --ip given: the API does not tell which hosts a task involves")
+		t.skipConfigf("no --ip given: the API does not tell which hosts a task involves")
 	}
 	smp := t.needSample()
 	for _, h := range hosts[:min(3, len(hosts))] {
@@ -286,7 +358,7 @@ func checkFilterIP(t *checker) {
 		}
 		return
 	}
-	t.skipf("no task of the sample window involves the given hosts %s", strings.Join(hosts, ", "))
+	t.skipDataf("no task of the sample window involves the given hosts %s", strings.Join(hosts, ", "))
 }
 
 func checkFilterIPUnknownHost(t *checker) {
@@ -336,7 +408,7 @@ func checkJobInstanceIDIgnoresOtherFilters(t *checker) {
 func checkJobInstanceIDKeepsScope(t *checker) {
 	cfg := t.s.cfg
 	if cfg.OtherScope.Type == "" && !(cfg.System && cfg.ForbiddenScope.Type != "") {
-		t.skipf("needs a second scope: --other-scope, or --system with --forbidden-scope")
+		t.skipConfigf("needs a second scope: --other-scope, or --system with --forbidden-scope")
 	}
 	x := t.needTasks(1).pick()
 	from, to := t.s.window()
@@ -381,7 +453,7 @@ func checkPagingConcat(t *checker) {
 func checkPagingWalk(t *checker) {
 	smp := t.needSample()
 	if len(smp.all) < 2 {
-		t.skipf("needs at least 2 tasks in the sample window")
+		t.skipDataf("needs at least 2 tasks in the sample window")
 	}
 	size := (len(smp.all) + 3) / 4
 	var got []item
@@ -422,7 +494,7 @@ func checkStableFinishedIdentical(t *checker) {
 		}
 	}
 	if len(done) == 0 {
-		t.skipf("no finished task in the sample window")
+		t.skipDataf("no finished task in the sample window")
 	}
 	again := idSet(t.list("second read", request{query: pageParams(scopeParams(t.s.cfg.Scope, smp.wFrom, smp.wTo), 0, 200), fresh: true}))
 	for _, a := range done {
@@ -449,7 +521,7 @@ func checkWindowItemsInside(t *checker) {
 		return ""
 	})
 	if seen == 0 {
-		t.skipf("no task was listed")
+		t.skipDataf("no task was listed")
 	}
 }
 
@@ -472,7 +544,7 @@ func checkItemsScope(t *checker) {
 		return ""
 	})
 	if seen == 0 {
-		t.skipf("no task was listed")
+		t.skipDataf("no task was listed")
 	}
 }
 
@@ -491,14 +563,14 @@ func checkItemsQuickTaskIDs(t *checker) {
 		return ""
 	})
 	if seen == 0 {
-		t.skipf("no task was listed")
+		t.skipDataf("no task was listed")
 	}
 }
 
 func checkItemsTimeFields(t *checker) {
 	seen := t.eachListed(func(ex *exchange, q params, it item) string { return timeFields(it) })
 	if seen == 0 {
-		t.skipf("no task was listed")
+		t.skipDataf("no task was listed")
 	}
 }
 

@@ -139,15 +139,32 @@ const (
 	Skip Status = "skip"
 )
 
+// SkipClass says why a check was skipped.
+type SkipClass string
+
+// Classes of skips.
+const (
+	// SkipConfiguration: the check needs something the user did not give
+	// (--ip, --system, --other-scope, a larger --max-requests).
+	SkipConfiguration SkipClass = "configuration"
+	// SkipData: the target's data in the window lacks what the check needs
+	// (enough tasks, ties, a second operator).
+	SkipData SkipClass = "data"
+	// SkipInterrupted: the run was stopped before the check could run.
+	SkipInterrupted SkipClass = "interrupted"
+)
+
 // CheckResult is what one check found.
 type CheckResult struct {
-	Name     string        `json:"name"`  // e.g. rules/missing/create_time_start
-	Group    string        `json:"group"` // conformance, rules, semantics, gateway, permissions, system
-	Status   Status        `json:"status"`
-	Reason   string        `json:"reason,omitempty"` // why it failed or was skipped
-	Curl     string        `json:"curl,omitempty"`   // reproduces a failure; secrets masked
-	Requests int           `json:"requests"`         // requests the check sent
-	Duration time.Duration `json:"-"`
+	Name      string        `json:"name"`  // e.g. rules/missing/create_time_start
+	Group     string        `json:"group"` // conformance, rules, semantics, gateway, permissions, system
+	Status    Status        `json:"status"`
+	SkipClass SkipClass     `json:"skip_class,omitempty"` // why it was skipped
+	Essential bool          `json:"essential,omitempty"`  // a skip for data makes the run inconclusive
+	Reason    string        `json:"reason,omitempty"`     // why it failed or was skipped
+	Curl      string        `json:"curl,omitempty"`       // reproduces a failure; secrets masked
+	Requests  int           `json:"requests"`             // requests the check sent
+	Duration  time.Duration `json:"-"`
 }
 
 // Result is the outcome of a run.
@@ -162,6 +179,70 @@ type Result struct {
 	Duration time.Duration `json:"-"`
 	Requests int           `json:"requests"`
 	Checks   []CheckResult `json:"checks"`
+	// Error is why the run could not start (an unreachable target); no
+	// check ran then.
+	Error string `json:"error,omitempty"`
+}
+
+// FailedStart returns the result of a run that could not start, an
+// unreachable target say: no check ran, and Error says why. Reports written
+// from it tell a CI what happened.
+func FailedStart(cfg Config, err error) *Result {
+	return &Result{
+		BaseURL: strings.TrimRight(cfg.BaseURL, "/"),
+		Scope:   cfg.Scope.String(),
+		Started: time.Now(),
+		Checks:  []CheckResult{},
+		Error:   err.Error(),
+	}
+}
+
+// Verdict is the outcome of a run.
+type Verdict string
+
+// Verdicts of a run, each with its exit code in the bkjob-mock contract command.
+const (
+	VerdictPass         Verdict = "pass"         // every check that ran passed (exit 0)
+	VerdictFail         Verdict = "fail"         // a check failed (exit 1)
+	VerdictError        Verdict = "error"        // the run could not start: unreachable target (exit 2)
+	VerdictInconclusive Verdict = "inconclusive" // nothing failed, but essential checks skipped for data (exit 3)
+)
+
+// Verdict returns the outcome of the run: an error, a failure, inconclusive
+// (nothing failed but an essential check skipped for lack of data, so a
+// green run would say little), else a pass.
+func (r *Result) Verdict() Verdict {
+	switch {
+	case r.Error != "":
+		return VerdictError
+	case r.Failed():
+		return VerdictFail
+	case len(r.Inconclusive()) > 0:
+		return VerdictInconclusive
+	}
+	return VerdictPass
+}
+
+// Inconclusive returns the essential checks that skipped for lack of data.
+func (r *Result) Inconclusive() []CheckResult {
+	var out []CheckResult
+	for _, c := range r.Checks {
+		if c.Status == Skip && c.Essential && c.SkipClass == SkipData {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// SkipCounts returns how many checks skipped, by class.
+func (r *Result) SkipCounts() map[SkipClass]int {
+	out := map[SkipClass]int{}
+	for _, c := range r.Checks {
+		if c.Status == Skip {
+			out[c.SkipClass]++
+		}
+	}
+	return out
 }
 
 // Counts returns how many checks passed, failed and were skipped.

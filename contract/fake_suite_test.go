@@ -66,3 +66,8 @@ func TestMutationsFake(t *testing.T) {
 	t.Parallel()
 	runMutations(t, newFake(time.Now(), 300), fakeConfig)
 }
+
+func TestHonestFake(t *testing.T) {
+	t.Parallel()
+	runHonest(t, newFake(time.Now(), 300), fakeConfig)
+}

@@ -171,7 +171,7 @@ func sampleResult() *Result {
 		Checks: []CheckResult{
 			{Name: "gateway/no_auth_header", Group: "gateway", Status: Pass, Requests: 1, Duration: time.Millisecond},
 			{Name: "rules/invalid/status", Group: "rules", Status: Fail, Reason: "status=12: got 500 <INTERNAL> & more", Curl: "curl -sS 'http://h/x?a=1&b=2'", Requests: 1},
-			{Name: "permissions/forbidden_scope", Group: "permissions", Status: Skip, Reason: "no --forbidden-scope given"},
+			{Name: "permissions/forbidden_scope", Group: "permissions", Status: Skip, SkipClass: SkipConfiguration, Reason: "no --forbidden-scope given"},
 		},
 	}
 }
@@ -224,8 +224,71 @@ func TestTextReporter(t *testing.T) {
 	out := buf.String()
 	assert.Contains(t, out, "--- PASS: gateway/no_auth_header (0.00s)\n")
 	assert.Contains(t, out, "--- FAIL: rules/invalid/status (0.00s)\n    status=12: got 500 <INTERNAL> & more\n    curl -sS 'http://h/x?a=1&b=2'\n")
-	assert.Contains(t, out, "--- SKIP: permissions/forbidden_scope (0.00s)\n    no --forbidden-scope given\n")
-	assert.True(t, strings.HasSuffix(out, "1 passed, 1 failed, 1 skipped\n"), out)
+	assert.Contains(t, out, "--- SKIP: permissions/forbidden_scope (0.00s) [configuration]\n    no --forbidden-scope given\n")
+	assert.True(t, strings.HasSuffix(out, "1 passed, 1 failed, 1 skipped: 1 configuration\n"), out)
+}
+
+// A run where an essential check skipped for data is inconclusive, and the
+// text says what to change; a skip for configuration is not.
+func TestVerdict(t *testing.T) {
+	t.Parallel()
+	res := &Result{Scope: "biz:2", Checks: []CheckResult{
+		{Name: "semantics/filter/ip", Group: "semantics", Status: Skip, SkipClass: SkipConfiguration},
+		{Name: "semantics/order/ties_by_id_asc", Group: "semantics", Status: Skip, SkipClass: SkipData},
+		{Name: "gateway/no_auth_header", Group: "gateway", Status: Pass},
+	}}
+	assert.Equal(t, VerdictPass, res.Verdict(), "skips of checks that are not essential")
+	res.Checks = append(res.Checks, CheckResult{Name: "semantics/default_length", Group: "semantics", Status: Skip, SkipClass: SkipData, Essential: true,
+		Reason: "needs at least 11 tasks in the window, biz:2 has 0"})
+	assert.Equal(t, VerdictInconclusive, res.Verdict())
+	assert.Equal(t, map[SkipClass]int{SkipConfiguration: 1, SkipData: 2}, res.SkipCounts())
+	var buf bytes.Buffer
+	(&TextReporter{W: &buf}).Done(res)
+	assert.Contains(t, buf.String(), "1 passed, 0 failed, 3 skipped: 1 configuration, 2 data\n")
+	assert.Contains(t, buf.String(), "INCONCLUSIVE: 1 essential check(s)")
+	assert.Contains(t, buf.String(), "semantics/default_length: needs at least 11 tasks")
+	assert.Contains(t, buf.String(), "--allow-inconclusive")
+
+	res.Checks = append(res.Checks, CheckResult{Name: "semantics/filter/name", Status: Fail})
+	assert.Equal(t, VerdictFail, res.Verdict(), "a failure wins")
+	res.Error = "target unreachable"
+	assert.Equal(t, VerdictError, res.Verdict())
+
+	var js bytes.Buffer
+	require.NoError(t, WriteJSON(&js, &Result{Checks: res.Checks[:4]}))
+	var doc struct {
+		Summary struct {
+			Verdict      string
+			Inconclusive []string
+			SkippedBy    map[string]int `json:"skipped_by_class"`
+		}
+		Coverage []struct {
+			Group                                string
+			Checks, Ran, Passed, Failed, Skipped int
+		}
+	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &doc))
+	assert.Equal(t, "inconclusive", doc.Summary.Verdict)
+	assert.Equal(t, []string{"semantics/default_length"}, doc.Summary.Inconclusive)
+	assert.Equal(t, map[string]int{"configuration": 1, "data": 2}, doc.Summary.SkippedBy)
+	require.Len(t, doc.Coverage, 2)
+	assert.Equal(t, "semantics", doc.Coverage[0].Group)
+	assert.Equal(t, 3, doc.Coverage[0].Checks)
+	assert.Equal(t, 0, doc.Coverage[0].Ran)
+	assert.Equal(t, 1, doc.Coverage[1].Ran)
+}
+
+// Every essential check exists, and every check's skips have a class.
+func TestEssentialChecksExist(t *testing.T) {
+	t.Parallel()
+	names := map[string]bool{}
+	for _, c := range Checks() {
+		names[c.Name] = true
+		assert.Equal(t, essentialChecks[c.Name], c.Essential, c.Name)
+	}
+	for name := range essentialChecks {
+		assert.True(t, names[name], "essential check %s does not exist", name)
+	}
 }
 
 func TestCheckNamesAreUnique(t *testing.T) {

@@ -147,3 +147,8 @@ func TestMutationsMock(t *testing.T) {
 	t.Parallel()
 	runMutations(t, newMock(t, mock.Config{}), mockConfig(t))
 }
+
+func TestHonestMock(t *testing.T) {
+	t.Parallel()
+	runHonest(t, newMock(t, mock.Config{}), mockConfig(t))
+}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,6 +29,9 @@ type mutation struct {
 	name     string
 	wrap     func(http.Handler) http.Handler
 	mustFail []string // checks that must catch it
+	// ownClock runs the suite without a window, so that it follows the
+	// target's clock and data as it does when no --from/--to is given.
+	ownClock bool
 }
 
 // mutations is the table of broken servers. Every one must fail the checks
@@ -37,12 +41,12 @@ func mutations() []mutation {
 		{"renamed field job_instance_id→id", editItems(func(_ *http.Request, it map[string]any) {
 			it["id"] = it["job_instance_id"]
 			delete(it, "job_instance_id")
-		}), []string{"conformance/schema", "semantics/base_query"}},
+		}), []string{"conformance/schema", "semantics/base_query"}, false},
 		{"reversed order", editBody(func(_ *http.Request, status int, body map[string]any) int {
 			list := items(body)
 			slices.Reverse(list)
 			return status
-		}), []string{"semantics/order/create_time_desc"}},
+		}), []string{"semantics/order/create_time_desc"}, false},
 		{"ties in descending id order", editBody(func(_ *http.Request, status int, body map[string]any) int {
 			list := items(body)
 			sort.SliceStable(list, func(i, j int) bool {
@@ -54,20 +58,20 @@ func mutations() []mutation {
 				return num(a["job_instance_id"]) > num(b["job_instance_id"])
 			})
 			return status
-		}), []string{"semantics/order/ties_by_id_asc"}},
+		}), []string{"semantics/order/ties_by_id_asc"}, false},
 		{"exclusive window bounds", editQuery(func(q url.Values) {
 			if q.Get("job_instance_id") == "" {
 				shift(q, "create_time_start", 1)
 				shift(q, "create_time_end", -1)
 			}
-		}), []string{"semantics/window/inclusive_bounds"}},
+		}), []string{"semantics/window/inclusive_bounds"}, false},
 		{"create_time_end ignored", editQuery(func(q url.Values) {
 			if q.Has("create_time_end") && q.Get("create_time_end") != "" && q.Get("job_instance_id") == "" {
 				if s, err := strconv.ParseInt(q.Get("create_time_start"), 10, 64); err == nil && s <= num(q.Get("create_time_end")) {
 					q.Set("create_time_end", strconv.FormatInt(math.MaxInt64, 10))
 				}
 			}
-		}), []string{"semantics/window/items_inside", "semantics/window/inclusive_bounds"}},
+		}), []string{"semantics/window/items_inside", "semantics/window/inclusive_bounds"}, false},
 		{"start > end swapped", editQuery(func(q url.Values) {
 			s, e := q.Get("create_time_start"), q.Get("create_time_end")
 			if a, err1 := strconv.ParseInt(s, 10, 64); err1 == nil {
@@ -76,26 +80,26 @@ func mutations() []mutation {
 					q.Set("create_time_end", s)
 				}
 			}
-		}), []string{"semantics/window/start_after_end_empty"}},
+		}), []string{"semantics/window/start_after_end_empty"}, false},
 		{"offset and length clamped", editQuery(func(q url.Values) {
 			clamp(q, "offset", 0, 10000)
 			clamp(q, "length", 1, 200)
-		}), []string{"rules/range/offset_negative", "rules/range/offset_above_max", "rules/range/length_zero", "rules/range/length_above_max"}},
+		}), []string{"rules/range/offset_negative", "rules/range/offset_above_max", "rules/range/length_zero", "rules/range/length_above_max"}, false},
 		{"offsets above 5000 rejected", editQuery(func(q url.Values) {
 			if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 5000 {
 				q.Set("offset", "10001") // the inner server's range error
 			}
-		}), []string{"rules/range/offset_max_accepted"}},
+		}), []string{"rules/range/offset_max_accepted"}, false},
 		{"default length 20", editQuery(func(q url.Values) {
 			if q.Get("length") == "" {
 				q.Set("length", "20")
 			}
-		}), []string{"semantics/default_length", "rules/empty_offset_length_default"}},
+		}), []string{"semantics/default_length", "rules/empty_offset_length_default"}, false},
 		{"length capped at 100", editQuery(func(q url.Values) {
 			if n, err := strconv.Atoi(q.Get("length")); err == nil && n > 100 && n <= 200 {
 				q.Set("length", "100")
 			}
-		}), []string{"semantics/length_honoured"}},
+		}), []string{"semantics/length_honoured"}, false},
 		{"500 on pages of 100 tasks or more", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if n, err := strconv.Atoi(r.URL.Query().Get("length")); err == nil && n >= 100 && n <= 200 {
@@ -104,27 +108,27 @@ func mutations() []mutation {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"semantics/base_query"}},
+		}, []string{"semantics/base_query"}, false},
 		{"off-by-one offset", editQuery(func(q url.Values) {
 			if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 0 && n < 10000 {
 				q.Set("offset", strconv.Itoa(n+1))
 			}
-		}), []string{"semantics/paging/concat", "semantics/paging/walk"}},
+		}), []string{"semantics/paging/concat", "semantics/paging/walk"}, false},
 		{"substring operator", refilter("operator", func(v string, it map[string]any) bool {
 			return strings.Contains(strings.ToLower(str(it["operator"])), strings.ToLower(v))
-		}), []string{"semantics/filter/operator"}},
+		}), []string{"semantics/filter/operator"}, false},
 		{"exact name", refilter("name", func(v string, it map[string]any) bool {
 			return strings.EqualFold(str(it["name"]), v)
-		}), []string{"semantics/filter/name"}},
+		}), []string{"semantics/filter/name"}, false},
 		{"case-sensitive name", refilter("name", func(v string, it map[string]any) bool {
 			return strings.Contains(str(it["name"]), v)
-		}), []string{"semantics/filter/name_case_insensitive"}},
-		{"status filter ignored", dropParam("status"), []string{"semantics/filter/status"}},
-		{"type filter ignored", dropParam("type"), []string{"semantics/filter/type"}},
-		{"launch_mode filter ignored", dropParam("launch_mode"), []string{"semantics/filter/launch_mode"}},
-		{"job_cron_id ignored", dropParam("job_cron_id"), []string{"semantics/filter/job_cron_id"}},
-		{"ip ignored", dropParam("ip"), []string{"semantics/filter/ip", "semantics/filter/ip_unknown_host", "semantics/job_instance_id/ip_still_applies"}},
-		{"job_instance_id ignored", dropParam("job_instance_id"), []string{"semantics/job_instance_id/exact"}},
+		}), []string{"semantics/filter/name_case_insensitive"}, false},
+		{"status filter ignored", dropParam("status"), []string{"semantics/filter/status"}, false},
+		{"type filter ignored", dropParam("type"), []string{"semantics/filter/type"}, false},
+		{"launch_mode filter ignored", dropParam("launch_mode"), []string{"semantics/filter/launch_mode"}, false},
+		{"job_cron_id ignored", dropParam("job_cron_id"), []string{"semantics/filter/job_cron_id"}, false},
+		{"ip ignored", dropParam("ip"), []string{"semantics/filter/ip", "semantics/filter/ip_unknown_host", "semantics/job_instance_id/ip_still_applies"}, false},
+		{"job_instance_id ignored", dropParam("job_instance_id"), []string{"semantics/job_instance_id/exact"}, false},
 		{"job_instance_id keeps the other filters", editItemsList(func(r *http.Request, list []any) []any {
 			q := r.URL.Query()
 			if num(q.Get("job_instance_id")) <= 0 {
@@ -146,7 +150,7 @@ func mutations() []mutation {
 				out = append(out, it)
 			}
 			return out
-		}), []string{"semantics/job_instance_id/ignores_other_filters"}},
+		}), []string{"semantics/job_instance_id/ignores_other_filters"}, false},
 		{"job_instance_id looked up in a cache of every scope", func(h http.Handler) http.Handler {
 			var seen sync.Map // job_instance_id → an item served in any scope
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,7 +172,7 @@ func mutations() []mutation {
 				}
 				writeBody(w, rec.Header(), 200, body)
 			})
-		}, []string{"semantics/job_instance_id/keeps_scope"}},
+		}, []string{"semantics/job_instance_id/keeps_scope"}, false},
 		{"500 on a missing parameter", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				q := r.URL.Query()
@@ -181,14 +185,14 @@ func mutations() []mutation {
 				h.ServeHTTP(w, r)
 			})
 		}, []string{"rules/missing/bk_scope_type", "rules/missing/bk_scope_id", "rules/missing/create_time_start",
-			"rules/missing/create_time_end", "rules/missing/create_time_start_empty", "rules/english_texts"}},
+			"rules/missing/create_time_end", "rules/missing/create_time_start_empty", "rules/english_texts"}, false},
 		{"empty values are type errors", editQuery(func(q url.Values) {
 			for _, p := range []string{"create_time_start", "offset", "length"} {
 				if q.Has(p) && q.Get(p) == "" {
 					q.Set(p, "x")
 				}
 			}
-		}), []string{"rules/missing/create_time_start_empty", "rules/empty_offset_length_default"}},
+		}), []string{"rules/missing/create_time_start_empty", "rules/empty_offset_length_default"}, false},
 		{"type errors reported as missing", editQuery(func(q url.Values) {
 			for _, p := range []string{"create_time_start", "create_time_end", "job_instance_id", "launch_mode", "type", "status", "job_cron_id", "offset", "length"} {
 				if v := q.Get(p); v != "" {
@@ -199,7 +203,7 @@ func mutations() []mutation {
 			}
 		}), []string{"rules/type/create_time_start", "rules/type/create_time_end", "rules/type/job_instance_id",
 			"rules/type/launch_mode", "rules/type/type", "rules/type/status", "rules/type/job_cron_id",
-			"rules/type/offset", "rules/type/length"}},
+			"rules/type/offset", "rules/type/length"}, false},
 		{"overflowing numbers clamped", editQuery(func(q url.Values) {
 			for p, bits := range map[string]int{"offset": 32, "length": 32, "create_time_start": 64, "create_time_end": 64} {
 				n, ok := new(big.Int).SetString(q.Get(p), 10)
@@ -211,12 +215,12 @@ func mutations() []mutation {
 					q.Set(p, hi.String())
 				}
 			}
-		}), []string{"rules/type/length_overflow", "rules/type/create_time_end_overflow"}},
+		}), []string{"rules/type/length_overflow", "rules/type/create_time_end_overflow"}, false},
 		{"unknown scope type answered 404", editQuery(func(q url.Values) {
 			if t := q.Get("bk_scope_type"); t != "" && t != "biz" && t != "biz_set" {
 				q.Set("bk_scope_type", "tenant_set")
 			}
-		}), []string{"rules/invalid/bk_scope_type"}},
+		}), []string{"rules/invalid/bk_scope_type"}, false},
 		{"the real server's enum bugs", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				q := r.URL.Query()
@@ -233,34 +237,34 @@ func mutations() []mutation {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"rules/invalid/status", "rules/invalid/launch_mode", "rules/invalid/type"}},
+		}, []string{"rules/invalid/status", "rules/invalid/launch_mode", "rules/invalid/type"}, false},
 		{"wrong error code string", editBody(func(_ *http.Request, status int, body map[string]any) int {
 			if e, ok := body["error"].(map[string]any); ok && e["code"] == "INVALID_ARGUMENT" {
 				e["code"] = "INVALID_PARAMETER"
 			}
 			return status
-		}), []string{"rules/missing/create_time_start", "rules/invalid/status", "rules/range/offset_negative", "conformance/schema"}},
+		}), []string{"rules/missing/create_time_start", "rules/invalid/status", "rules/range/offset_negative", "conformance/schema"}, false},
 		{"no English texts", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				r.Header.Del("Blueking-Language")
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"rules/english_texts"}},
+		}, []string{"rules/english_texts"}, false},
 		{"no job_request_id", editBody(func(_ *http.Request, status int, body map[string]any) int {
 			delete(body, "job_request_id")
 			return status
-		}), []string{"conformance/job_request_id"}},
+		}), []string{"conformance/job_request_id"}, false},
 		{"null instead of an omitted end_time", editItems(func(_ *http.Request, it map[string]any) {
 			if _, ok := it["end_time"]; !ok {
 				it["end_time"] = nil
 			}
-		}), []string{"conformance/no_null_fields", "conformance/schema"}},
+		}), []string{"conformance/no_null_fields", "conformance/schema"}, false},
 		{"403 without data", editBody(func(_ *http.Request, status int, body map[string]any) int {
 			if e, ok := body["error"].(map[string]any); ok && status == 403 {
 				delete(e, "data")
 			}
 			return status
-		}), []string{"permissions/forbidden_scope"}},
+		}), []string{"permissions/forbidden_scope"}, false},
 		{"validation before permission", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Header.Get("X-Bkapi-Authorization") != "" && !r.URL.Query().Has("create_time_start") {
@@ -269,7 +273,7 @@ func mutations() []mutation {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"permissions/forbidden_before_validation", "permissions/missing_before_validation"}},
+		}, []string{"permissions/forbidden_before_validation", "permissions/missing_before_validation"}, false},
 		{"unknown scope is an empty list", editBody(func(_ *http.Request, status int, body map[string]any) int {
 			if status != 404 {
 				return status
@@ -277,7 +281,7 @@ func mutations() []mutation {
 			delete(body, "error")
 			body["data"] = map[string]any{"job_instance_list": []any{}}
 			return 200
-		}), []string{"permissions/missing_scope", "system/missing_scope"}},
+		}), []string{"permissions/missing_scope", "system/missing_scope"}, false},
 		{"no gateway authentication", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				var m map[string]any
@@ -286,7 +290,7 @@ func mutations() []mutation {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"gateway/no_auth_header", "gateway/malformed_auth_header", "gateway/no_app_secret", "gateway/no_user_identity", "system/no_auth_header"}},
+		}, []string{"gateway/no_auth_header", "gateway/malformed_auth_header", "gateway/no_app_secret", "gateway/no_user_identity", "system/no_auth_header"}, false},
 		{"system API needs a user", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if strings.Contains(r.URL.Path, "/system/") && !strings.Contains(r.Header.Get("X-Bkapi-Authorization"), "bk_username") &&
@@ -296,7 +300,7 @@ func mutations() []mutation {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"system/app_only_auth"}},
+		}, []string{"system/app_only_auth"}, false},
 		{"system API checks permissions", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if strings.Contains(r.URL.Path, "/system/") && strings.Contains(r.Header.Get("X-Bkapi-Authorization"), "bk_username") {
@@ -306,7 +310,7 @@ func mutations() []mutation {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"system/no_permission_check"}},
+		}, []string{"system/no_permission_check"}, false},
 		{"no system API", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if strings.Contains(r.URL.Path, "/system/") {
@@ -315,7 +319,7 @@ func mutations() []mutation {
 				}
 				h.ServeHTTP(w, r)
 			})
-		}, []string{"system/default_query"}},
+		}, []string{"system/default_query"}, false},
 		{"finished tasks change between reads", func(h http.Handler) http.Handler {
 			var n atomic.Int64
 			return editItems(func(_ *http.Request, it map[string]any) {
@@ -323,30 +327,54 @@ func mutations() []mutation {
 					it["total_time"] = json.Number(strconv.FormatInt(num(it["total_time"])+n.Add(1), 10))
 				}
 			})(h)
-		}, []string{"semantics/stable/finished_identical"}},
+		}, []string{"semantics/stable/finished_identical"}, false},
 		{"bk_biz_id off by one", editItems(func(_ *http.Request, it map[string]any) {
 			if v, ok := it["bk_biz_id"]; ok {
 				it["bk_biz_id"] = json.Number(strconv.FormatInt(num(v)+1, 10))
 			}
-		}), []string{"semantics/items/scope"}},
+		}), []string{"semantics/items/scope"}, false},
 		{"quick tasks with job_plan_id 0", editItems(func(_ *http.Request, it map[string]any) {
 			if num(it["type"]) != 0 {
 				it["job_plan_id"] = json.Number("0")
 			}
-		}), []string{"semantics/items/quick_task_ids"}},
+		}), []string{"semantics/items/quick_task_ids"}, false},
 		{"start_time and end_time swapped", editItems(func(_ *http.Request, it map[string]any) {
 			if s, ok := it["start_time"]; ok {
 				if e, ok := it["end_time"]; ok {
 					it["start_time"], it["end_time"] = e, s
 				}
 			}
-		}), []string{"semantics/items/time_fields"}},
+		}), []string{"semantics/items/time_fields"}, false},
 		{"422 for a range error", editBody(func(_ *http.Request, status int, body map[string]any) int {
 			if e, ok := body["error"].(map[string]any); ok && strings.Contains(str(e["message"]), "绑定失败") {
 				return 422
 			}
 			return status
-		}), []string{"conformance/status_documented", "rules/range/offset_negative"}},
+		}), []string{"conformance/status_documented", "rules/range/offset_negative"}, false},
+		{name: "times in seconds", wrap: editItems(func(_ *http.Request, it map[string]any) {
+			for _, k := range []string{"create_time", "start_time", "end_time", "total_time"} {
+				if v, ok := it[k]; ok {
+					it[k] = json.Number(strconv.FormatInt(num(v)/1000, 10))
+				}
+			}
+		}), mustFail: []string{"semantics/times/plausible", "semantics/window/items_inside"}, ownClock: true},
+		{name: "start_time and end_time in seconds", wrap: editItems(func(_ *http.Request, it map[string]any) {
+			for _, k := range []string{"start_time", "end_time"} {
+				if v, ok := it[k]; ok {
+					it[k] = json.Number(strconv.FormatInt(num(v)/1000, 10))
+				}
+			}
+		}), mustFail: []string{"semantics/times/plausible", "semantics/items/time_fields"}, ownClock: true},
+		{name: "total_time counted from create_time", wrap: editItems(func(_ *http.Request, it map[string]any) {
+			if e, ok := it["end_time"]; ok {
+				it["total_time"] = json.Number(strconv.FormatInt(num(e)-num(it["create_time"]), 10))
+			}
+		}), mustFail: []string{"semantics/times/plausible", "semantics/items/time_fields"}},
+		{"create_time_start exclusive past the first page", editQuery(func(q url.Values) {
+			if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 0 && q.Get("job_instance_id") == "" {
+				shift(q, "create_time_start", 1)
+			}
+		}), []string{"semantics/paging/walk"}, false},
 		{"errors as text/plain", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				rec := serve(h, r)
@@ -355,7 +383,29 @@ func mutations() []mutation {
 				}
 				copyResponse(w, rec)
 			})
-		}, []string{"conformance/content_type"}},
+		}, []string{"conformance/content_type"}, false},
+	}
+}
+
+// honest are servers that differ from the mock or the fake in ways the
+// contract allows: every check must pass against them.
+func honest() []mutation {
+	dateOff := func(d time.Duration) func(http.Handler) http.Handler {
+		return func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := serve(h, r)
+				date := time.Now()
+				if d, err := http.ParseTime(rec.Header().Get("Date")); err == nil {
+					date = d
+				}
+				rec.Header().Set("Date", date.Add(d).UTC().Format(http.TimeFormat))
+				copyResponse(w, rec)
+			})
+		}
+	}
+	return []mutation{
+		{name: "Date header an hour ahead of the data", wrap: dateOff(time.Hour), ownClock: true},
+		{name: "Date header an hour behind the data", wrap: dateOff(-time.Hour), ownClock: true},
 	}
 }
 
@@ -370,7 +420,12 @@ func runMutations(t *testing.T, good http.Handler, cfg func(baseURL string) cont
 		t.Run(m.name, func(t *testing.T) {
 			srv := httptest.NewServer(m.wrap(good))
 			t.Cleanup(srv.Close)
-			res := runSuite(t, cfg(srv.URL))
+			c := cfg(srv.URL)
+			if m.ownClock {
+				c.From, c.To = time.Time{}, time.Time{}
+			}
+			res := runSuite(t, c)
+			assert.Equal(t, contract.VerdictFail, res.Verdict(), "a broken server must fail the run (exit 1)")
 			failed := map[string]bool{}
 			for _, c := range res.Checks {
 				if c.Status == contract.Fail {
@@ -396,6 +451,28 @@ func runMutations(t *testing.T, good http.Handler, cfg func(baseURL string) cont
 	}
 	for _, c := range all {
 		assert.Contains(t, caught, c.Name, "no broken server makes %s fail", c.Name)
+	}
+}
+
+// runHonest runs the suite against every honest variant of good: every
+// check passes.
+func runHonest(t *testing.T, good http.Handler, cfg func(baseURL string) contract.Config) {
+	t.Helper()
+	for _, m := range honest() {
+		t.Run(m.name, func(t *testing.T) {
+			srv := httptest.NewServer(m.wrap(good))
+			t.Cleanup(srv.Close)
+			c := cfg(srv.URL)
+			if m.ownClock {
+				c.From, c.To = time.Time{}, time.Time{}
+			}
+			res := runSuite(t, c)
+			for _, r := range res.Checks {
+				assert.Equal(t, contract.Pass, r.Status, "%s: %s", r.Name, r.Reason)
+			}
+			assert.Equal(t, contract.VerdictPass, res.Verdict())
+			t.Logf("window from %s", res.Clock)
+		})
 	}
 }
 

@@ -22,11 +22,39 @@ type checkDef struct {
 	run  func(t *checker)
 }
 
+// essentialChecks are the checks of the core semantics (the base query, page
+// size, ordering, window bounds, paging, the filters) without which a run
+// says little about a target: when one skips for lack of data, the run is
+// inconclusive. The ip filter is not among them: its positive check needs
+// --ip, and its negative one needs no data.
+var essentialChecks = map[string]bool{
+	"semantics/times/plausible":              true,
+	"semantics/base_query":                   true,
+	"semantics/default_length":               true,
+	"semantics/length_honoured":              true,
+	"semantics/order/create_time_desc":       true,
+	"semantics/window/inclusive_bounds":      true,
+	"semantics/window/start_after_end_empty": true,
+	"semantics/window/items_inside":          true,
+	"semantics/paging/concat":                true,
+	"semantics/paging/walk":                  true,
+	"semantics/filter/operator":              true,
+	"semantics/filter/name":                  true,
+	"semantics/filter/status":                true,
+	"semantics/filter/type":                  true,
+	"semantics/filter/launch_mode":           true,
+	"semantics/filter/job_cron_id":           true,
+	"semantics/job_instance_id/exact":        true,
+}
+
 // CheckInfo describes a check.
 type CheckInfo struct {
 	Name  string // stable, e.g. semantics/order/create_time_desc
 	Group string // the part before the first slash
 	Doc   string // what the check verifies, one line
+	// Essential checks must run: when one skips for lack of data, the run is
+	// inconclusive.
+	Essential bool
 }
 
 // Suite is the contract suite bound to one target. Start it, then run its
@@ -43,8 +71,11 @@ type Suite struct {
 	started time.Time
 	from    int64 // window, Unix ms, inclusive
 	to      int64
-	clock   string   // where the window came from
-	notes   []string // what the user should know about the run
+	clock   string    // where the window came from, in plain words
+	now     time.Time // the target's clock at the start: its Date header, else ours
+	newest  []item    // the newest task of all time, from the first request
+	firstEx *exchange // that first request
+	notes   []string  // what the user should know about the run
 	results []CheckResult
 
 	sampleMu sync.Mutex // held while the sample is learnt
@@ -77,7 +108,7 @@ func Checks() []CheckInfo {
 	defs := registry()
 	out := make([]CheckInfo, len(defs))
 	for i, d := range defs {
-		out[i] = CheckInfo{Name: d.name, Group: groupOf(d.name), Doc: d.doc}
+		out[i] = CheckInfo{Name: d.name, Group: groupOf(d.name), Doc: d.doc, Essential: essentialChecks[d.name]}
 	}
 	return out
 }
@@ -92,8 +123,10 @@ func groupOf(name string) string {
 // target's clock, read from the Date header of a first request. That request
 // asks for the newest task of all time (the API accepts any span): when it
 // lies outside that window, as with a mock whose clock is pinned, the window
-// ends at it instead. The error wraps ErrUnreachable when the target does not
-// answer HTTP.
+// ends at it instead, but only when its create_time is plausible Unix
+// milliseconds; an implausible one is a finding of semantics/times/plausible,
+// never a reason to move the window. The error wraps ErrUnreachable when the
+// target does not answer HTTP.
 func (s *Suite) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.started = time.Now()
@@ -112,21 +145,56 @@ func (s *Suite) Start(ctx context.Context) error {
 	if err != nil {
 		s.notes = append(s.notes, fmt.Sprintf("the first query of scope %s answers %s: are the scope and the auth right?", s.cfg.Scope, describe(ex)))
 	}
+	s.newest, s.firstEx = newest, ex
+	clock, source := time.Now(), "the local clock, as the target sent no Date header"
+	if d, err := http.ParseTime(ex.respHdr.Get("Date")); err == nil {
+		clock, source = d, "the target's clock (its Date header)"
+	}
+	s.now = clock
 	if !s.cfg.From.IsZero() {
-		s.from, s.to, s.clock = s.cfg.From.UnixMilli(), s.cfg.To.UnixMilli(), "the given window"
+		s.from, s.to, s.clock = s.cfg.From.UnixMilli(), s.cfg.To.UnixMilli(), "the given --from and --to"
 		return nil
 	}
-	clock, source := time.Now(), "the local clock (the target sent no Date header)"
-	if d, err := http.ParseTime(ex.respHdr.Get("Date")); err == nil {
-		clock, source = d, "the target's Date header"
-	}
 	s.setWindow(clock.Add(-time.Minute), source)
-	if len(newest) == 1 {
-		if ct := newest[0].CreateTime; ct < s.from || ct > clock.Add(5*time.Minute).UnixMilli() {
-			s.setWindow(time.UnixMilli(ct), "the newest task: the target's Date header does not match its data")
-		}
+	if len(newest) != 1 {
+		return nil
+	}
+	ct := newest[0].CreateTime
+	switch {
+	case implausible(ct, clock) != "":
+		s.clock = fmt.Sprintf("%s; not the newest task, whose create_time %d is implausible (see semantics/times/plausible)", source, ct)
+	case ct < s.from || ct > clock.Add(5*time.Minute).UnixMilli():
+		s.setWindow(time.UnixMilli(ct), fmt.Sprintf("the newest task, created %s, as the target's clock (%s) does not match its data: is the target's clock pinned?",
+			time.UnixMilli(ct).UTC().Format(time.RFC3339), clock.UTC().Format(time.RFC3339)))
 	}
 	return nil
+}
+
+// minPlausible is 2000-01-01T00:00:00Z in Unix ms: no task of the API is
+// older, and a time in seconds looks older.
+const minPlausible = 946684800000
+
+// implausible says what is wrong with ms as a task's time in Unix
+// milliseconds, the target's clock being now; "" if nothing.
+func implausible(ms int64, now time.Time) string {
+	maxOK := now.Add(24 * time.Hour).UnixMilli()
+	switch {
+	case ms < minPlausible:
+		if ms*1000 >= minPlausible && ms*1000 <= maxOK {
+			return fmt.Sprintf("%s is before 2000: seconds, not milliseconds?", fmtInstant(ms))
+		}
+		return fmt.Sprintf("%s is before 2000", fmtInstant(ms))
+	case ms > maxOK:
+		if ms/1000 >= minPlausible && ms/1000 <= maxOK {
+			return fmt.Sprintf("%s is more than a day after the target's clock: microseconds, not milliseconds?", fmtInstant(ms))
+		}
+		return fmt.Sprintf("%s is more than a day after the target's clock (%s)", fmtInstant(ms), now.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
+
+func fmtInstant(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // setWindow makes the window the DefaultWindow ending at end. Callers hold s.mu.
@@ -178,24 +246,25 @@ func (s *Suite) RunCheck(ctx context.Context, name string) CheckResult {
 			}
 		}()
 		if err := ctx.Err(); err != nil {
-			t.skipf("not run: %v", err)
+			t.skip(SkipInterrupted, fmt.Sprintf("not run: %v", err))
 		}
 		def.run(t)
 	}()
 	<-done
 	t.attributeConformance()
 	r := CheckResult{
-		Name:     def.name,
-		Group:    groupOf(def.name),
-		Status:   Pass,
-		Requests: t.requests,
-		Duration: time.Since(start),
+		Name:      def.name,
+		Group:     groupOf(def.name),
+		Status:    Pass,
+		Essential: essentialChecks[def.name],
+		Requests:  t.requests,
+		Duration:  time.Since(start),
 	}
 	switch {
 	case t.failed:
 		r.Status, r.Reason, r.Curl = Fail, strings.Join(t.reasons, "\n"), t.curl
 	case t.skipped:
-		r.Status, r.Reason = Skip, strings.Join(t.reasons, "\n")
+		r.Status, r.SkipClass, r.Reason = Skip, t.skipClass, strings.Join(t.reasons, "\n")
 	}
 	r.Reason = s.client.mask(r.Reason)
 	s.mu.Lock()
@@ -224,13 +293,14 @@ func (s *Suite) Result() *Result {
 }
 
 // checker is what a check works with: it sends requests and records the verdict,
-// in the manner of testing.T. fatalf and skipf end the check.
+// in the manner of testing.T. fatalf, skipConfigf and skipDataf end the check.
 type checker struct {
 	ctx       context.Context
 	s         *Suite
 	name      string
 	failed    bool
 	skipped   bool
+	skipClass SkipClass
 	reasons   []string
 	curl      string
 	requests  int
@@ -244,9 +314,9 @@ func (t *checker) do(r request) *exchange {
 	ex, cached, err := t.s.client.do(t.ctx, t.name, r)
 	switch {
 	case errors.Is(err, errBudget):
-		t.skipf("the run's budget of %d requests is used up", t.s.cfg.MaxRequests)
+		t.skipConfigf("the run's budget of %d requests is used up (raise --max-requests)", t.s.cfg.MaxRequests)
 	case err != nil:
-		t.skipf("not run: %v", err)
+		t.skip(SkipInterrupted, fmt.Sprintf("not run: %v", err))
 	}
 	t.last = ex
 	if !cached {
@@ -281,11 +351,22 @@ func (t *checker) fatalf(ex *exchange, format string, args ...any) {
 	runtime.Goexit()
 }
 
-// skipf ends the check as skipped, unless it already failed.
-func (t *checker) skipf(format string, args ...any) {
+// skipConfigf ends the check as skipped for configuration, unless it already
+// failed: it needs something the user did not give (a flag).
+func (t *checker) skipConfigf(format string, args ...any) {
+	t.skip(SkipConfiguration, fmt.Sprintf(format, args...))
+}
+
+// skipDataf ends the check as skipped for data, unless it already failed: the
+// target's data in the window lacks what the check needs.
+func (t *checker) skipDataf(format string, args ...any) {
+	t.skip(SkipData, fmt.Sprintf(format, args...))
+}
+
+func (t *checker) skip(class SkipClass, reason string) {
 	if !t.failed {
-		t.skipped = true
-		t.reasons = append(t.reasons, fmt.Sprintf(format, args...))
+		t.skipped, t.skipClass = true, class
+		t.reasons = append(t.reasons, reason)
 	}
 	runtime.Goexit()
 }
@@ -299,7 +380,7 @@ func (t *checker) attributeConformance() {
 		}
 		msg := "the response breaks openapi.yaml: " + ex.problems[0].msg
 		if !t.failed {
-			t.skipped = false
+			t.skipped, t.skipClass = false, ""
 			t.reasons = nil
 		}
 		t.fail(ex, msg)

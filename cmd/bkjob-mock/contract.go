@@ -18,8 +18,9 @@ var contractUsage = fmt.Sprintf(`Usage: bkjob-mock contract --base-url URL --aut
 Checks an implementation of GET /api/v4/get_job_instance_list (the real bk-job gateway,
 a team's own service, or the mock) against the contract: openapi.yaml and the behaviour
 of the real server. Prints a line per check, PASS, FAIL (with the reason and a curl
-command that reproduces it) or SKIP (with the reason: a check that cannot run against
-the target is skipped, never passed), then "N passed, M failed, K skipped".
+command that reproduces it) or SKIP (with the reason and its class: "configuration" when it needs a flag you did not give,
+"data" when the window lacks what it needs; a check that cannot run is skipped, never
+passed), then "N passed, M failed, K skipped: I configuration, J data".
 
 Polite to production: GET requests only, at most %d requests per run (about 75 in
 a full run), at most --rate per second, each bounded by --timeout. The secrets of --auth
@@ -29,8 +30,11 @@ command and report.
 The data checks query the 30 days ending one minute before the target's clock (its
 Date header), or --from .. --to, and learn what to ask from the answers.
 
-Exit status: 0 every check passed or was skipped, 1 a check failed, 2 bad usage or a
-target that does not answer.
+Exit status: 0 every check that ran passed; 1 a check failed; 2 bad usage or a target
+that does not answer (the reports are still written, with the error); 3 inconclusive:
+nothing failed, but an essential check (the base query, page size, ordering, window
+bounds, paging, the filters) skipped for lack of data, so the run proves little; the
+last lines say which and what to change. --allow-inconclusive makes 3 exit 0.
 
 Every flag can also be set with the environment variable BKJOB_CONTRACT_<FLAG> (upper
 case, dashes as underscores, e.g. BKJOB_CONTRACT_AUTH, which keeps the secret out of the
@@ -49,6 +53,7 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 		junitFile string
 		jsonFile  string
 		list      bool
+		allowInc  bool
 	)
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "where the API lives, `URL` http(s)://host[:port][/stage prefix]; /api/v4/... is appended (required)")
 	fs.StringVar(&cfg.Auth, "auth", "", "the X-Bkapi-Authorization `JSON`, e.g. {\"bk_app_code\":\"demo\",\"bk_app_secret\":\"...\",\"bk_username\":\"admin\"} (required)")
@@ -65,6 +70,7 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 	fs.Var(timeFlag{&cfg.From}, "from", "start of the window, `TIME` as RFC 3339 or Unix ms (with --to; default: 30 days before --to)")
 	fs.Var(timeFlag{&cfg.To}, "to", "end of the window, `TIME` as RFC 3339 or Unix ms (with --from; default: a minute before the target's clock)")
 	fs.BoolVar(&list, "list", false, "list the checks and exit")
+	fs.BoolVar(&allowInc, "allow-inconclusive", false, "exit 0, not 3, when essential checks skipped for lack of data")
 
 	if err := parseFlags(fs, args, getenv, "BKJOB_CONTRACT_"); err != nil {
 		if errors.Is(err, errHelp) {
@@ -119,12 +125,19 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 	}
 
 	res, err := contract.Run(ctx, cfg, &contract.TextReporter{W: stdout})
-	if err != nil && res == nil {
-		discard()
-		return contractError(err)
-	}
 	var errs []error
-	if err != nil { // interrupted: the reports hold what ran
+	switch {
+	case err != nil && res == nil:
+		cerr := contractError(err)
+		var ee *exitError
+		if !errors.As(cerr, &ee) || ee.usage {
+			discard() // a bad configuration: no run, no report
+			return cerr
+		}
+		// An unreachable target: the reports say so, for the CI step that uploads them.
+		res = contract.FailedStart(cfg, err)
+		errs = append(errs, cerr)
+	case err != nil: // interrupted: the reports hold what ran
 		errs = append(errs, err)
 	}
 	for _, r := range reports {
@@ -135,11 +148,21 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 			errs = append(errs, fmt.Errorf("writing %s: %w", r.f.Name(), err))
 		}
 	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if res.Failed() {
+	switch res.Verdict() {
+	case contract.VerdictFail:
 		return &exitError{code: exitFailure} // the failures are on stdout
+	case contract.VerdictInconclusive:
+		if allowInc {
+			fmt.Fprintln(stdout, "accepted as a pass: --allow-inconclusive")
+			return nil
+		}
+		return &exitError{code: exitInconclusive} // the reason is on stdout
 	}
 	return nil
 }

@@ -78,16 +78,90 @@ func TestContractBadUsage(t *testing.T) {
 	}
 }
 
+// An unreachable target exits 2, and the reports are written all the same,
+// with the error, for the CI step that uploads them.
 func TestContractUnreachable(t *testing.T) {
 	t.Parallel()
-	report := filepath.Join(t.TempDir(), "report.json")
+	dir := t.TempDir()
 	code, _, stderr := runContractCLI(t, map[string]string{"BKJOB_CONTRACT_AUTH": `{"bk_app_code":"demo","bk_app_secret":"s3cret","bk_username":"admin"}`},
-		"--base-url", "http://127.0.0.1:1", "--timeout", "2s", "--json", report) // port 1: nothing listens there
+		"--base-url", "http://127.0.0.1:1", "--timeout", "2s", // port 1: nothing listens there
+		"--json", filepath.Join(dir, "report.json"), "--junit", filepath.Join(dir, "junit.xml"))
 
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "unreachable")
 	assert.NotContains(t, stderr, "s3cret")
-	assert.NoFileExists(t, report)
+
+	var report struct {
+		Error   string
+		Summary struct{ Verdict string }
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &report))
+	assert.Contains(t, report.Error, "unreachable")
+	assert.Equal(t, "error", report.Summary.Verdict)
+	assert.NotContains(t, string(b), "s3cret")
+
+	var junit struct {
+		Errors int `xml:"errors,attr"`
+		Suites []struct {
+			Cases []struct {
+				Error *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "junit.xml"))
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(b, &junit))
+	assert.Equal(t, 1, junit.Errors)
+	require.Len(t, junit.Suites, 1)
+	require.Len(t, junit.Suites[0].Cases, 1)
+	require.NotNil(t, junit.Suites[0].Cases[0].Error)
+	assert.Contains(t, junit.Suites[0].Cases[0].Error.Message, "unreachable")
+}
+
+// A window without tasks: nothing fails, essential checks skip for data, and
+// the run is inconclusive (exit 3) unless --allow-inconclusive.
+func TestContractInconclusive(t *testing.T) {
+	t.Parallel()
+	url := newMockServer(t, false)
+	dir := t.TempDir()
+	args := contractArgs(url, dir)
+	// A window long before the mock's history: the scope has no task there.
+	for i, a := range args {
+		switch a {
+		case "--from":
+			args[i+1] = "2021-01-01T00:00:00Z"
+		case "--to":
+			args[i+1] = "2021-01-02T00:00:00Z"
+		}
+	}
+	env := map[string]string{"BKJOB_CONTRACT_AUTH": secretAuth}
+	code, stdout, stderr := runContractCLI(t, env, args...)
+	require.Equal(t, 3, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stdout, "0 failed")
+	assert.Regexp(t, `skipped: \d+ data\n`, stdout)
+	assert.Contains(t, stdout, "INCONCLUSIVE:")
+	assert.Contains(t, stdout, "semantics/default_length: needs at least 11 tasks")
+	assert.Contains(t, stdout, "--- SKIP: semantics/paging/walk (")
+
+	var report struct {
+		Summary struct {
+			Verdict      string
+			Inconclusive []string
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &report))
+	assert.Equal(t, "inconclusive", report.Summary.Verdict)
+	assert.Contains(t, report.Summary.Inconclusive, "semantics/paging/walk")
+
+	code, stdout, _ = runContractCLI(t, env, append(args, "--allow-inconclusive")...)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "accepted as a pass: --allow-inconclusive")
 }
 
 // mockNow pins the mock's clock in the CLI tests.
