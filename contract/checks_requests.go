@@ -303,6 +303,14 @@ func ruleChecks() []checkDef {
 			label: "create_time_end=9223372036854775808", query: func(b params) params { return b.with("create_time_end", "9223372036854775808") },
 			want: errType("create_time_end"),
 		},
+		ruleCase{
+			name: "rules/type/length_exponent", doc: "length=1e1 is a type error: only a sign and digits make a number",
+			label: "length=1e1", query: func(b params) params { return b.with("length", "1e1") }, want: errType("length"),
+		},
+		ruleCase{
+			name: "rules/type/offset_hex", doc: "offset=0x1 is a type error: only a sign and digits make a number",
+			label: "offset=0x1", query: func(b params) params { return b.with("offset", "0x1") }, want: errType("offset"),
+		},
 	)
 	for _, r := range []struct{ name, param, value string }{
 		{"offset_negative", "offset", "-1"},
@@ -342,6 +350,21 @@ func ruleChecks() []checkDef {
 			items := t.list("offset=10000", request{query: t.baseParams().with("offset", "10000").with("length", "1")})
 			if len(items) > 1 {
 				t.errorf(nil, "offset=10000&length=1 returned %d tasks", len(items))
+			}
+		}},
+		checkDef{"rules/number_sign_accepted", "a number may carry a sign: length=+3 is length 3", func(t *checker) {
+			smp := t.needTasks(3)
+			items := t.list("length=+3", request{query: t.baseParams().with("length", "+3")})
+			if want := ids(smp.top[:3]); !equalIDs(ids(items), want) {
+				t.errorf(nil, "length=+3 returned %s, want the first 3 tasks %s", fmtIDs(ids(items)), fmtIDs(want))
+			}
+		}},
+		checkDef{"rules/repeated_param_first_wins", "a repeated parameter counts with its first value: length=1&length=2 is length 1", func(t *checker) {
+			smp := t.needTasks(2)
+			q := append(t.baseParams().with("length", "1"), param{"length", "2"})
+			items := t.list("length=1&length=2", request{query: q})
+			if len(items) != 1 || items[0].ID != smp.top[0].ID {
+				t.errorf(nil, "length=1&length=2 returned %s, want the newest task [%d]: the first value counts", fmtIDs(ids(items)), smp.top[0].ID)
 			}
 		}},
 		checkDef{"rules/empty_offset_length_default", "offset= and length= (empty) mean the defaults 0 and 10", func(t *checker) {

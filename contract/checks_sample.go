@@ -30,6 +30,10 @@ const unknownID = 9007199254740991
 // unknownHost is an address from TEST-NET-1 (RFC 5737): no task involves it.
 const unknownHost = "192.0.2.1"
 
+// unknownHostV6 is from the IPv6 documentation prefix (RFC 3849): the API
+// matches plain IPv4 only, so an IPv6 address finds nothing, and is no error.
+const unknownHostV6 = "2001:db8::1"
+
 // base returns the sample, learning it on first use.
 func (t *checker) base() *sample {
 	s := t.s

@@ -3,6 +3,7 @@ package contract
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -62,14 +63,18 @@ func filterChecks() []checkDef {
 	return []checkDef{
 		{"semantics/filter/operator", "operator is an exact match: only that operator's tasks, all of them; a part of the name finds nothing", checkFilterOperator},
 		{"semantics/filter/name", "name matches a substring: only tasks whose name contains it, all of them", checkFilterName},
+		{"semantics/filter/operator_case_insensitive", "operator matching ignores case: the operator's name with its case swapped finds the same tasks", checkFilterOperatorCaseInsensitive},
 		{"semantics/filter/name_case_insensitive", "name matching ignores case", checkFilterNameCaseInsensitive},
+		{"semantics/filter/name_wildcards", "name is LIKE '%name%' unescaped: _ matches any one character, % any run", checkFilterNameWildcards},
+		{"semantics/filter/blank_ignored", "a blank operator or name (spaces only) means no filter", checkFilterBlankIgnored},
+		{"semantics/filter/nonpositive_ids_ignored", "job_instance_id and job_cron_id of 0 or below are ignored", checkFilterNonpositiveIDsIgnored},
 		enumFilter("status", func(it item) int64 { return it.Status },
 			[]int64{1, 13, 9, 11, 14, 15, 5, 6, 8, 10, 7, 2, 4, 3}, finished),
 		enumFilter("type", func(it item) int64 { return it.Type }, []int64{2, 1, 0}, nil),
 		enumFilter("launch_mode", func(it item) int64 { return it.LaunchMode }, []int64{3, 2, 1}, nil),
 		{"semantics/filter/job_cron_id", "job_cron_id=0 is ignored; an unknown cron job finds nothing", checkFilterJobCronID},
 		{"semantics/filter/ip", "ip returns tasks of the window involving a known host; the cloud-area form 0:IP matches nothing", checkFilterIP},
-		{"semantics/filter/ip_unknown_host", "ip of a host no task involves finds nothing", checkFilterIPUnknownHost},
+		{"semantics/filter/ip_unknown_host", "ip of a host no task involves, or an IPv6 address, finds nothing and is no error", checkFilterIPUnknownHost},
 	}
 }
 
@@ -78,7 +83,7 @@ func jobInstanceIDChecks() []checkDef {
 	return []checkDef{
 		{"semantics/job_instance_id/exact", "job_instance_id finds exactly that task", checkJobInstanceIDExact},
 		{"semantics/job_instance_id/ignores_other_filters", "job_instance_id drops every other filter and the window, but offset still applies", checkJobInstanceIDIgnoresOtherFilters},
-		{"semantics/job_instance_id/keeps_scope", "job_instance_id does not find a task of another scope", checkJobInstanceIDKeepsScope},
+		{"semantics/job_instance_id/keeps_scope", "job_instance_id does not find a task of another scope (--other-scope, or --system with --forbidden-scope)", checkJobInstanceIDKeepsScope},
 		{"semantics/job_instance_id/ip_still_applies", "with job_instance_id, ip still applies", checkJobInstanceIDIPStillApplies},
 	}
 }
@@ -88,6 +93,7 @@ func pagingChecks() []checkDef {
 	return []checkDef{
 		{"semantics/paging/concat", "page(0,20) = page(0,10) + page(10,10) = the first 20 tasks", checkPagingConcat},
 		{"semantics/paging/walk", "paging through a window has no gaps and no duplicates", checkPagingWalk},
+		{"semantics/paging/ties", "pages whose boundaries cut a group of tasks sharing a create_time join up to the one-page answer, no duplicate, no gap (the real server orders ties only within a page)", checkPagingTies},
 	}
 }
 
@@ -363,9 +369,11 @@ func checkFilterIP(t *checker) {
 
 func checkFilterIPUnknownHost(t *checker) {
 	t.needTasks(1)
-	items := t.list("ip="+unknownHost, request{query: t.baseParams().with("ip", unknownHost)})
-	if len(items) > 0 {
-		t.errorf(nil, "ip=%s (a documentation address) returned %d tasks, want none: is ip ignored?", unknownHost, len(items))
+	for _, h := range []string{unknownHost, unknownHostV6} {
+		items := t.list("ip="+h, request{query: t.baseParams().with("ip", h)})
+		if len(items) > 0 {
+			t.errorf(nil, "ip=%s (a documentation address) returned %d tasks, want none: is ip ignored?", h, len(items))
+		}
 	}
 }
 
@@ -410,18 +418,30 @@ func checkJobInstanceIDKeepsScope(t *checker) {
 	if cfg.OtherScope.Type == "" && !(cfg.System && cfg.ForbiddenScope.Type != "") {
 		t.skipConfigf("needs a second scope: --other-scope, or --system with --forbidden-scope")
 	}
-	x := t.needTasks(1).pick()
 	from, to := t.s.window()
-	r := request{query: scopeParams(cfg.OtherScope, from, to).withInt("job_instance_id", x.ID)}
-	other := cfg.OtherScope.String()
-	if cfg.OtherScope.Type == "" {
-		r = request{system: true, query: scopeParams(cfg.ForbiddenScope, from, to).withInt("job_instance_id", x.ID)}
-		other = cfg.ForbiddenScope.String() + " (system API)"
+	if cfg.OtherScope.Type != "" {
+		// A task of the scope under test, asked for in the other scope.
+		x := t.needTasks(1).pick()
+		label := fmt.Sprintf("job_instance_id=%d in scope %s", x.ID, cfg.OtherScope)
+		for _, it := range t.list(label, request{query: scopeParams(cfg.OtherScope, from, to).withInt("job_instance_id", x.ID)}) {
+			if it.ID == x.ID {
+				t.fatalf(nil, "%s returned task %d, which belongs to %s", label, x.ID, cfg.Scope)
+			}
+		}
+		return
 	}
-	label := fmt.Sprintf("job_instance_id=%d in scope %s", x.ID, other)
-	for _, it := range t.list(label, r) {
+	// A task of the forbidden scope, read through the system API, asked for
+	// in the scope under test through the user API: it must not leak.
+	src := fmt.Sprintf("the system API, scope %s", cfg.ForbiddenScope)
+	theirs := t.list(src, request{system: true, query: pageParams(scopeParams(cfg.ForbiddenScope, from, to), 0, 1)})
+	if len(theirs) == 0 {
+		t.skipDataf("%s has no task in the window to ask for in %s", src, cfg.Scope)
+	}
+	x := theirs[0]
+	label := fmt.Sprintf("job_instance_id=%d (a task of %s) in scope %s", x.ID, cfg.ForbiddenScope, cfg.Scope)
+	for _, it := range t.list(label, request{query: t.baseParams().withInt("job_instance_id", x.ID)}) {
 		if it.ID == x.ID {
-			t.fatalf(nil, "%s returned task %d, which belongs to %s", label, x.ID, cfg.Scope)
+			t.fatalf(nil, "%s returned task %d, which belongs to %s: the user API leaks a scope the user may not read", label, x.ID, cfg.ForbiddenScope)
 		}
 	}
 }
@@ -765,4 +785,157 @@ func firstDiff(a, b map[string]any) string {
 		}
 	}
 	return ""
+}
+
+func checkFilterOperatorCaseInsensitive(t *checker) {
+	smp := t.needSample()
+	keys, _ := countBy(smp.all, func(it item) string { return it.Operator })
+	v := ""
+	for i := len(keys) - 1; i >= 0; i-- { // the busiest operator whose name has a letter
+		if swapCase(keys[i]) != keys[i] {
+			v = keys[i]
+			break
+		}
+	}
+	if v == "" {
+		t.skipDataf("no operator of the sample window has a letter whose case can be swapped")
+	}
+	q := swapCase(v)
+	t.checkFilter(smp, "operator="+q+" (for "+v+")", t.sampleParams(smp).with("operator", q),
+		func(it item) bool { return strings.EqualFold(it.Operator, v) },
+		func(it item) string { return fmt.Sprintf("operator %q", it.Operator) },
+		func(a item) bool { return strings.EqualFold(a.Operator, v) })
+}
+
+func checkFilterNameWildcards(t *checker) {
+	smp := t.needSample()
+	keys, _ := countBy(smp.all, func(it item) string { return it.Name })
+	var sub []rune
+	for _, name := range keys {
+		if m := []rune(middle(name)); len(m) >= 3 {
+			sub = m
+			break
+		}
+	}
+	if sub == nil {
+		t.skipDataf("no task name of the sample window has a usable substring of 3 or more characters")
+	}
+	one := append([]rune(nil), sub...)
+	one[len(one)/2] = '_'
+	patterns := []string{string(one)}
+	if len(sub) >= 4 {
+		patterns = append(patterns, string(sub[:1])+"%"+string(sub[len(sub)-1:]))
+	}
+	for _, p := range patterns {
+		like := likeMatcher(p)
+		t.checkFilter(smp, "name="+p, t.sampleParams(smp).with("name", p),
+			func(it item) bool { return like(it.Name) },
+			func(it item) string { return fmt.Sprintf("name %q, which is not LIKE '%%%s%%'", it.Name, p) },
+			func(a item) bool { return like(a.Name) })
+	}
+}
+
+// likeMatcher returns whether a name is LIKE '%p%' under MySQL's default
+// collation: % any run, _ any one character, case ignored, nothing escaped.
+func likeMatcher(p string) func(string) bool {
+	var b strings.Builder
+	b.WriteString("(?is)")
+	for _, r := range p {
+		switch r {
+		case '%':
+			b.WriteString(".*")
+		case '_':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	re := regexp.MustCompile(b.String())
+	return re.MatchString
+}
+
+func checkFilterBlankIgnored(t *checker) {
+	smp := t.needSample()
+	all := func(item) bool { return true }
+	for _, p := range []string{"operator", "name"} {
+		t.checkFilter(smp, p+"=\"  \" (blank)", t.sampleParams(smp).with(p, "  "), all, nil, all)
+	}
+}
+
+func checkFilterNonpositiveIDsIgnored(t *checker) {
+	smp := t.needSample()
+	all := func(item) bool { return true }
+	for _, q := range []struct{ param, value string }{
+		{"job_instance_id", "0"}, {"job_instance_id", "-1"}, {"job_cron_id", "-1"},
+	} {
+		t.checkFilter(smp, q.param+"="+q.value+" (ignored)", t.sampleParams(smp).with(q.param, q.value), all, nil, all)
+	}
+}
+
+// checkPagingTies puts page boundaries inside groups of tasks that share a
+// create_time, in three shapes: right after the first task of a group, right
+// before its last, and pages of one task across it. Every page must be the
+// one-page answer's slice at its offset.
+func checkPagingTies(t *checker) {
+	smp := t.needTasks(2)
+	list, q := smp.top, t.baseParams()
+	if smp.complete {
+		list, q = smp.all, scopeParams(t.s.cfg.Scope, smp.wFrom, smp.wTo)
+	}
+	groups := tieGroups(list)
+	if len(groups) == 0 {
+		t.skipDataf("no two tasks of the sample share a create_time: no tie to put a page boundary in")
+	}
+	// The first group, and the largest if it is another.
+	picks := groups[:1]
+	big := groups[0]
+	for _, g := range groups {
+		if g[1]-g[0] > big[1]-big[0] {
+			big = g
+		}
+	}
+	if big != groups[0] {
+		picks = append(picks, big)
+	}
+	type page struct{ offset, length int }
+	for _, g := range picks {
+		first, last := g[0], g[1] // inclusive positions in list
+		m := last - first
+		pages := []page{{first + 1 - m, m}, {first + 1, m}, {last - m, m}, {last, m}}
+		for off := first; off <= min(last, first+3); off++ {
+			pages = append(pages, page{off, 1})
+		}
+		seen := map[page]bool{}
+		for _, p := range pages {
+			if p.offset < 0 || seen[p] {
+				continue
+			}
+			seen[p] = true
+			label := fmt.Sprintf("offset=%d&length=%d", p.offset, p.length)
+			got := t.list(label, request{query: pageParams(q, p.offset, p.length)})
+			want := list[min(p.offset, len(list)):min(p.offset+p.length, len(list))]
+			if !equalIDs(ids(got), ids(want)) {
+				t.fatalf(nil, "%s returned %s, but the one-page answer has %s there: tasks %s share create_time %d, and a page boundary inside them repeats a task and loses another. "+
+					"The real server orders ties only within a page; clients paging such a list miss tasks",
+					label, fmtIDs(ids(got)), fmtIDs(ids(want)), fmtIDs(ids(list[first:last+1])), list[first].CreateTime)
+			}
+		}
+	}
+}
+
+// tieGroups returns the [first, last] positions of each run of two or more
+// tasks with the same create_time.
+func tieGroups(list []item) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(list); {
+		j := i
+		for j+1 < len(list) && list[j+1].CreateTime == list[i].CreateTime {
+			j++
+		}
+		if j > i {
+			out = append(out, [2]int{i, j})
+		}
+		i = j + 1
+	}
+	return out
 }

@@ -34,7 +34,8 @@ var errBudget = errors.New("request budget used up")
 // that the printed curl commands read naturally.
 type param struct{ key, value string }
 
-// params is an ordered query string. A key may appear once.
+// params is an ordered query string. with keeps a key once; a check may
+// append a repeated key on purpose.
 type params []param
 
 func (p params) get(key string) (string, bool) {

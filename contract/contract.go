@@ -71,6 +71,13 @@ type Config struct {
 	MaxRequests int
 	// HTTPClient sends the requests; nil means a plain client.
 	HTTPClient *http.Client
+	// Only and Skip select the checks to run: a pattern is a group
+	// ("semantics"), a check name, a prefix of names ending before a slash
+	// ("semantics/filter"), or a glob where * matches any run, slashes
+	// included ("*/job_instance_id/*"). A check runs when Only is empty or
+	// one of its patterns matches, and no pattern of Skip matches. A pattern
+	// that matches no check is a configuration error.
+	Only, Skip []string
 
 	spec []byte // openapi.yaml; nil means bkjob.OpenAPISpec (tests override it)
 }
@@ -113,6 +120,14 @@ func (cfg *Config) check() error {
 	}
 	if cfg.Timeout < 0 || cfg.Rate < 0 || cfg.MaxRequests < 0 {
 		return configErrorf("timeout, rate and max requests must not be negative")
+	}
+	for _, p := range append(append([]string(nil), cfg.Only...), cfg.Skip...) {
+		if !matchesAny(p) {
+			return configErrorf("no check matches %q: see the list of checks (bkjob-mock contract --list)", p)
+		}
+	}
+	if len(Select(cfg.Only, cfg.Skip)) == 0 {
+		return configErrorf("the selection (only %v, skip %v) leaves no check to run", cfg.Only, cfg.Skip)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
@@ -182,6 +197,8 @@ type Result struct {
 	// Error is why the run could not start (an unreachable target); no
 	// check ran then.
 	Error string `json:"error,omitempty"`
+	// Deselected counts the checks Config.Only and Config.Skip left out.
+	Deselected int `json:"deselected,omitempty"`
 }
 
 // FailedStart returns the result of a run that could not start, an

@@ -224,7 +224,7 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if op := strings.TrimSpace(q["operator"]); op != "" && !strings.EqualFold(op, t.operator) {
 			continue
 		}
-		if name := strings.TrimSpace(q["name"]); name != "" && !strings.Contains(strings.ToLower(t.name), strings.ToLower(q["name"])) {
+		if name := strings.TrimSpace(q["name"]); name != "" && !fakeLike(q["name"], t.name) {
 			continue
 		}
 		if v, ok := nums["status"]; ok && v != t.status {
@@ -313,6 +313,36 @@ func fakeFinished(status int64) bool {
 	switch status {
 	case 3, 4, 5, 6, 8, 9, 11, 13, 14:
 		return true
+	}
+	return false
+}
+
+// fakeLike is MySQL's name LIKE '%p%', unescaped, ignoring case, written
+// independently of the suite's own matcher: a recursive match over runes.
+func fakeLike(p, name string) bool {
+	pr, nr := []rune(strings.ToLower(p)), []rune(strings.ToLower(name))
+	var match func(i, j int) bool // pr[i:] matches a prefix of nr[j:]
+	match = func(i, j int) bool {
+		if i == len(pr) {
+			return true
+		}
+		switch pr[i] {
+		case '%':
+			for k := j; k <= len(nr); k++ {
+				if match(i+1, k) {
+					return true
+				}
+			}
+			return false
+		case '_':
+			return j < len(nr) && match(i+1, j+1)
+		}
+		return j < len(nr) && nr[j] == pr[i] && match(i+1, j+1)
+	}
+	for j := 0; j <= len(nr); j++ {
+		if match(0, j) {
+			return true
+		}
 	}
 	return false
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -375,6 +376,66 @@ func mutations() []mutation {
 				shift(q, "create_time_start", 1)
 			}
 		}), []string{"semantics/paging/walk"}, false},
+		{"ties reordered past the first page", tiesReversedPastFirstPage, []string{"semantics/paging/ties"}, false},
+		{"case-sensitive operator", refilter("operator", func(v string, it map[string]any) bool {
+			return str(it["operator"]) == v
+		}), []string{"semantics/filter/operator_case_insensitive"}, false},
+		{"name wildcards escaped", refilter("name", func(v string, it map[string]any) bool {
+			return strings.Contains(strings.ToLower(str(it["name"])), strings.ToLower(v))
+		}), []string{"semantics/filter/name_wildcards"}, false},
+		{"blank operator or name matched literally", editItemsList(func(r *http.Request, list []any) []any {
+			q := r.URL.Query()
+			for _, p := range []string{"operator", "name"} {
+				if v := q.Get(p); v != "" && strings.TrimSpace(v) == "" {
+					return nil
+				}
+			}
+			return list
+		}), []string{"semantics/filter/blank_ignored"}, false},
+		{"negative ids not ignored", editItemsList(func(r *http.Request, list []any) []any {
+			q := r.URL.Query()
+			for _, p := range []string{"job_instance_id", "job_cron_id"} {
+				if n, err := strconv.ParseInt(q.Get(p), 10, 64); err == nil && n < 0 {
+					return nil
+				}
+			}
+			return list
+		}), []string{"semantics/filter/nonpositive_ids_ignored"}, false},
+		{"IPv6 rejected", func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if ip := net.ParseIP(r.URL.Query().Get("ip")); ip != nil && ip.To4() == nil {
+					writeV4(w, 400, "INVALID_ARGUMENT", "请求参数[ip]不合法", "1241005")
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+		}, []string{"semantics/filter/ip_unknown_host"}, false},
+		{"numbers parsed leniently", editQuery(func(q url.Values) {
+			for p, v := range q {
+				if _, err := strconv.ParseInt(v[0], 10, 64); err == nil {
+					continue
+				}
+				if n, err := strconv.ParseInt(v[0], 0, 64); err == nil {
+					q.Set(p, strconv.FormatInt(n, 10))
+				} else if f, err := strconv.ParseFloat(v[0], 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e15 {
+					q.Set(p, strconv.FormatInt(int64(f), 10))
+				}
+			}
+		}), []string{"rules/type/length_exponent", "rules/type/offset_hex"}, false},
+		{"a plus sign is a type error", editQuery(func(q url.Values) {
+			for p, v := range q {
+				if strings.HasPrefix(v[0], "+") {
+					q.Set(p, "abc")
+				}
+			}
+		}), []string{"rules/number_sign_accepted"}, false},
+		{"the last repeated value wins", editQuery(func(q url.Values) {
+			for p, v := range q {
+				if len(v) > 1 {
+					q[p] = []string{v[len(v)-1]}
+				}
+			}
+		}), []string{"rules/repeated_param_first_wins"}, false},
 		{"errors as text/plain", func(h http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				rec := serve(h, r)
@@ -385,6 +446,44 @@ func mutations() []mutation {
 			})
 		}, []string{"conformance/content_type"}, false},
 	}
+}
+
+// tiesReversedPastFirstPage orders tasks that share a create_time by
+// descending id on every page but the first, as a server sorting only by
+// create_time may: a tie across a page boundary repeats one task and loses
+// another. It pages the first 200 tasks itself.
+func tiesReversedPastFirstPage(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		offset, _ := strconv.Atoi(q.Get("offset"))
+		length := 10
+		if n, err := strconv.Atoi(q.Get("length")); err == nil {
+			length = n
+		}
+		if offset <= 0 || offset+length > 200 || q.Get("job_instance_id") != "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		q.Set("offset", "0")
+		q.Set("length", "200")
+		rec := serve(h, withQuery(r, q))
+		body := decode(rec.Body.Bytes())
+		if rec.Code != 200 || body == nil {
+			copyResponse(w, rec)
+			return
+		}
+		list := items(body)
+		sort.SliceStable(list, func(i, j int) bool {
+			a, b := list[i].(map[string]any), list[j].(map[string]any)
+			if ca, cb := num(a["create_time"]), num(b["create_time"]); ca != cb {
+				return ca > cb
+			}
+			return num(a["job_instance_id"]) > num(b["job_instance_id"])
+		})
+		page := list[min(offset, len(list)):min(offset+length, len(list))]
+		body["data"].(map[string]any)["job_instance_list"] = append([]any{}, page...)
+		writeBody(w, rec.Header(), 200, body)
+	})
 }
 
 // honest are servers that differ from the mock or the fake in ways the

@@ -53,6 +53,9 @@ func (r *TextReporter) Done(res *Result) {
 			from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), res.Clock)
 	}
 	fmt.Fprintln(r.W, summaryLine(res))
+	if line := selectionLine(res); line != "" {
+		fmt.Fprintln(r.W, line)
+	}
 	if res.Verdict() == VerdictInconclusive {
 		fmt.Fprintln(r.W, InconclusiveText(res))
 	}
@@ -73,6 +76,14 @@ func summaryLine(res *Result) string {
 		}
 	}
 	return line + ": " + strings.Join(parts, ", ")
+}
+
+// selectionLine says how many checks the selection left out, "" for none.
+func selectionLine(res *Result) string {
+	if res.Deselected == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d check(s) not selected (--only/--skip)", res.Deselected)
 }
 
 // InconclusiveText says why a run is inconclusive and what to change.

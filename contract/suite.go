@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -100,8 +101,63 @@ func New(cfg Config) (*Suite, error) {
 	return s, nil
 }
 
-// Checks lists every check in the order they run.
-func (s *Suite) Checks() []CheckInfo { return Checks() }
+// Checks lists the checks the suite runs, in order: those Config.Only and
+// Config.Skip select.
+func (s *Suite) Checks() []CheckInfo { return Select(s.cfg.Only, s.cfg.Skip) }
+
+// Select returns the checks that only and skip select (see Config.Only), in
+// the order they run.
+func Select(only, skip []string) []CheckInfo {
+	var out []CheckInfo
+	for _, c := range Checks() {
+		in := len(only) == 0
+		for _, p := range only {
+			in = in || matchCheck(p, c.Name)
+		}
+		for _, p := range skip {
+			in = in && !matchCheck(p, c.Name)
+		}
+		if in {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// matchCheck reports whether pattern p selects the check named name.
+func matchCheck(p, name string) bool {
+	p = strings.Trim(strings.TrimSpace(p), "/")
+	if p == name || strings.HasPrefix(name, p+"/") {
+		return true
+	}
+	if !strings.ContainsAny(p, "*?") {
+		return false
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	for _, r := range p {
+		switch r {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	ok, _ := regexp.MatchString(b.String(), name)
+	return ok
+}
+
+func matchesAny(p string) bool {
+	for _, c := range Checks() {
+		if matchCheck(p, c.Name) {
+			return true
+		}
+	}
+	return false
+}
 
 // Checks lists every check of the suite in the order they run.
 func Checks() []CheckInfo {
@@ -148,7 +204,7 @@ func (s *Suite) Start(ctx context.Context) error {
 	s.newest, s.firstEx = newest, ex
 	clock, source := time.Now(), "the local clock, as the target sent no Date header"
 	if d, err := http.ParseTime(ex.respHdr.Get("Date")); err == nil {
-		clock, source = d, "the target's clock (its Date header)"
+		clock, source = d, "the target's clock, read from its Date header"
 	}
 	s.now = clock
 	if !s.cfg.From.IsZero() {
@@ -289,6 +345,8 @@ func (s *Suite) Result() *Result {
 		Duration: time.Since(s.started),
 		Requests: s.client.requests(),
 		Checks:   append([]CheckResult(nil), s.results...),
+
+		Deselected: len(s.defs) - len(s.Checks()),
 	}
 }
 

@@ -27,6 +27,9 @@ a full run), at most --rate per second, each bounded by --timeout. The secrets o
 (bk_app_secret, bk_token, access_token, bk_signature) are masked in every printed
 command and report.
 
+--list marks with * the essential checks: when one of them skips for lack of data the
+run is inconclusive.
+
 The data checks query the 30 days ending one minute before the target's clock (its
 Date header), or --from .. --to, and learn what to ask from the answers.
 
@@ -69,7 +72,9 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 	fs.Float64Var(&cfg.Rate, "rate", 10, "at most this many requests per second; 0 for no limit")
 	fs.Var(timeFlag{&cfg.From}, "from", "start of the window, `TIME` as RFC 3339 or Unix ms (with --to; default: 30 days before --to)")
 	fs.Var(timeFlag{&cfg.To}, "to", "end of the window, `TIME` as RFC 3339 or Unix ms (with --from; default: a minute before the target's clock)")
-	fs.BoolVar(&list, "list", false, "list the checks and exit")
+	fs.BoolVar(&list, "list", false, "list the checks (those --only and --skip select) and exit")
+	fs.Var(patternsFlag{&cfg.Only}, "only", "run only the checks matching `PATTERNS`, comma-separated: a group (semantics), a name, a prefix (semantics/filter) or a glob (*/job_instance_id/*); repeatable")
+	fs.Var(patternsFlag{&cfg.Skip}, "skip", "leave out the checks matching `PATTERNS` (as --only); repeatable")
 	fs.BoolVar(&allowInc, "allow-inconclusive", false, "exit 0, not 3, when essential checks skipped for lack of data")
 
 	if err := parseFlags(fs, args, getenv, "BKJOB_CONTRACT_"); err != nil {
@@ -81,8 +86,17 @@ func runContract(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	if list {
-		for _, c := range contract.Checks() {
-			fmt.Fprintf(stdout, "%-52s %s\n", c.Name, c.Doc)
+		for _, p := range append(append([]string(nil), cfg.Only...), cfg.Skip...) {
+			if len(contract.Select([]string{p}, nil)) == 0 {
+				return usagef("--only/--skip: no check matches %q", p)
+			}
+		}
+		for _, c := range contract.Select(cfg.Only, cfg.Skip) {
+			mark := " "
+			if c.Essential {
+				mark = "*"
+			}
+			fmt.Fprintf(stdout, "%-52s %s %s\n", c.Name, mark, c.Doc)
 		}
 		return nil
 	}
@@ -185,4 +199,23 @@ func contractError(err error) error {
 type reportFile struct {
 	f     *os.File
 	write func(io.Writer, *contract.Result) error
+}
+
+// patternsFlag collects comma-separated patterns, flag after flag.
+type patternsFlag struct{ dst *[]string }
+
+func (f patternsFlag) String() string {
+	if f.dst == nil {
+		return ""
+	}
+	return strings.Join(*f.dst, ",")
+}
+
+func (f patternsFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*f.dst = append(*f.dst, p)
+		}
+	}
+	return nil
 }

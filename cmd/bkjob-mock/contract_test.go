@@ -255,3 +255,42 @@ func TestContractBadReportPathLeavesNoFile(t *testing.T) {
 	assert.Contains(t, stderr, "Run 'bkjob-mock contract --help' for usage.")
 	assert.NoFileExists(t, junit)
 }
+
+// --only and --skip select checks by group, prefix, name or glob, in --list
+// and in a run, whose reports say how many were left out; a pattern that
+// matches nothing is a usage error.
+func TestContractOnlySkip(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := runContractCLI(t, nil, "--list", "--only", "semantics/filter,rules/type/length", "--skip", "*ip*")
+	require.Equal(t, 0, code)
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		names = append(names, strings.Fields(line)[0])
+	}
+	assert.Contains(t, names, "semantics/filter/operator")
+	assert.Contains(t, names, "rules/type/length")
+	assert.NotContains(t, names, "rules/type/length_overflow", "a name is not a prefix of another name")
+	assert.NotContains(t, names, "semantics/filter/ip")
+	assert.NotContains(t, names, "semantics/base_query")
+	assert.Contains(t, stdout, "semantics/filter/status                              * ", "essential checks are marked")
+
+	code, _, stderr := runContractCLI(t, nil, "--list", "--only", "semantics/nothing*")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `no check matches "semantics/nothing*"`)
+
+	dir := t.TempDir()
+	args := append(contractArgs(newMockServer(t, false), dir), "--only", "*/job_instance_id/*", "--skip", "semantics/job_instance_id/keeps_scope")
+	code, stdout, stderr = runContractCLI(t, map[string]string{"BKJOB_CONTRACT_AUTH": secretAuth}, args...)
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stdout, "3 passed, 0 failed, 0 skipped\n")
+	assert.Contains(t, stdout, fmt.Sprintf("%d check(s) not selected (--only/--skip)", len(contract.Checks())-3))
+	var report struct {
+		Deselected int
+		Checks     []struct{ Name string }
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &report))
+	assert.Len(t, report.Checks, 3)
+	assert.Equal(t, len(contract.Checks())-3, report.Deselected)
+}
