@@ -11,7 +11,8 @@ package contract_test
 // BKJOB_CONTRACT_OTHER_SCOPE, BKJOB_CONTRACT_IP (comma-separated),
 // BKJOB_CONTRACT_SYSTEM (true), BKJOB_CONTRACT_TIMEOUT (10s),
 // BKJOB_CONTRACT_RATE (requests per second), BKJOB_CONTRACT_FROM and
-// BKJOB_CONTRACT_TO (RFC 3339 or Unix ms) — the same as the CLI's flags.
+// BKJOB_CONTRACT_TO (RFC 3339 or Unix ms), BKJOB_CONTRACT_ONLY and
+// BKJOB_CONTRACT_SKIP (comma-separated patterns) — the same as the CLI's flags.
 
 import (
 	"context"
@@ -56,6 +57,11 @@ func TestContract(t *testing.T) {
 		cfg.Hosts = strings.Split(v, ",")
 	}
 	cfg.System, _ = strconv.ParseBool(os.Getenv("BKJOB_CONTRACT_SYSTEM"))
+	for key, dst := range map[string]*[]string{"BKJOB_CONTRACT_ONLY": &cfg.Only, "BKJOB_CONTRACT_SKIP": &cfg.Skip} {
+		if v := os.Getenv(key); v != "" {
+			*dst = strings.Split(v, ",")
+		}
+	}
 	if v := os.Getenv("BKJOB_CONTRACT_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		require.NoError(t, err, "BKJOB_CONTRACT_TIMEOUT")
