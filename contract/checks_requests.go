@@ -74,28 +74,9 @@ var errNotFound = wantErr{status: 404, code: "NOT_FOUND", message: "业务/业�
 
 // expectError fails the check unless ex is the v4 error want.
 func (t *checker) expectError(ex *exchange, label string, want wantErr) {
-	got := describe(ex)
-	e, ok := parseV4Error(ex)
-	msgOK := e.Message == want.message
-	if want.messageRE != nil {
-		msgOK = want.messageRE.MatchString(e.Message)
+	if msg := errorMismatch(ex, want); msg != "" {
+		t.errorf(ex, "%s: %s", label, msg)
 	}
-	detailsOK := true
-	if want.detailsCode != "" {
-		dm := want.detailsMessage
-		if dm == "" {
-			dm = e.Message
-		}
-		detailsOK = len(e.Details) > 0 && e.Details[0].Code == want.detailsCode && e.Details[0].Message == dm
-	}
-	if ex.status == want.status && ok && e.Code == want.code && msgOK && detailsOK {
-		return
-	}
-	hint := ""
-	if ex.status >= 500 {
-		hint = " (a 5xx for a bad request)"
-	}
-	t.errorf(ex, "%s: got %s%s, want %s", label, got, hint, want)
 }
 
 // expectList fails the check unless ex is a 200 job_instance_list, and returns its tasks.

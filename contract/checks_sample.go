@@ -3,7 +3,6 @@ package contract
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -154,10 +153,6 @@ func (t *checker) checkFilter(smp *sample, label string, q params, match func(it
 		}
 	}
 	return items
-}
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
 
 // countBy counts the tasks of items by a key, returning keys by ascending

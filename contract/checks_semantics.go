@@ -3,7 +3,6 @@ package contract
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -208,11 +207,8 @@ func checkOrderCreateTimeDesc(t *checker) {
 		items []item
 		ex    *exchange
 	}{{smp.top, smp.topEx}, {smp.all, smp.allEx}} {
-		for i := 1; i < len(l.items); i++ {
-			a, b := l.items[i-1], l.items[i]
-			if b.CreateTime > a.CreateTime {
-				t.fatalf(l.ex, "task %d (create_time %d) comes after task %d (create_time %d): not newest first", b.ID, b.CreateTime, a.ID, a.CreateTime)
-			}
+		if msg := orderProblem(l.items); msg != "" {
+			t.fatalf(l.ex, "%s", msg)
 		}
 	}
 }
@@ -224,16 +220,11 @@ func checkOrderTiesByIDAsc(t *checker) {
 		items []item
 		ex    *exchange
 	}{{smp.top, smp.topEx}, {smp.all, smp.allEx}} {
-		for i := 1; i < len(l.items); i++ {
-			a, b := l.items[i-1], l.items[i]
-			if a.CreateTime != b.CreateTime {
-				continue
-			}
-			ties++
-			if b.ID < a.ID {
-				t.fatalf(l.ex, "tasks %d and %d share create_time %d but come in descending id order", a.ID, b.ID, a.CreateTime)
-			}
+		msg, n := tieProblem(l.items)
+		if msg != "" {
+			t.fatalf(l.ex, "%s", msg)
 		}
+		ties += n
 	}
 	if ties == 0 {
 		t.skipDataf("no two tasks of the sampled pages share a create_time")
@@ -289,13 +280,13 @@ func checkFilterOperator(t *checker) {
 	}
 	show := func(it item) string { return fmt.Sprintf("operator %q", it.Operator) }
 	t.checkFilter(smp, "operator="+v, t.sampleParams(smp).with("operator", v),
-		func(it item) bool { return strings.EqualFold(it.Operator, v) }, show,
-		func(a item) bool { return strings.EqualFold(a.Operator, v) })
+		func(it item) bool { return operatorMatches(v, it) }, show,
+		func(a item) bool { return operatorMatches(v, a) })
 	r := []rune(v)
 	if p := string(r[:len(r)-1]); strings.TrimSpace(p) != "" {
 		t.checkFilter(smp, "operator="+p+" (a prefix of "+v+")", t.sampleParams(smp).with("operator", p),
-			func(it item) bool { return strings.EqualFold(it.Operator, p) }, show,
-			func(a item) bool { return strings.EqualFold(a.Operator, p) })
+			func(it item) bool { return operatorMatches(p, it) }, show,
+			func(a item) bool { return operatorMatches(p, a) })
 	}
 }
 
@@ -311,10 +302,11 @@ func checkFilterName(t *checker) {
 	if sub == "" {
 		t.skipDataf("no task name of the sample window has a usable substring")
 	}
+	like := likeMatcher(sub)
 	t.checkFilter(smp, "name="+sub, t.sampleParams(smp).with("name", sub),
-		func(it item) bool { return containsFold(it.Name, sub) },
+		func(it item) bool { return like(it.Name) },
 		func(it item) string { return fmt.Sprintf("name %q", it.Name) },
-		func(a item) bool { return containsFold(a.Name, sub) })
+		func(a item) bool { return like(a.Name) })
 }
 
 func checkFilterNameCaseInsensitive(t *checker) {
@@ -329,10 +321,11 @@ func checkFilterNameCaseInsensitive(t *checker) {
 		t.skipDataf("no task name of the sample window has a word of 3 or more ASCII letters")
 	}
 	q := swapCase(word)
+	like := likeMatcher(q)
 	t.checkFilter(smp, "name="+q, t.sampleParams(smp).with("name", q),
-		func(it item) bool { return containsFold(it.Name, word) },
+		func(it item) bool { return like(it.Name) },
 		func(it item) string { return fmt.Sprintf("name %q", it.Name) },
-		func(a item) bool { return containsFold(a.Name, word) })
+		func(a item) bool { return like(a.Name) })
 }
 
 func checkFilterJobCronID(t *checker) {
@@ -529,59 +522,21 @@ func checkStableFinishedIdentical(t *checker) {
 }
 
 func checkWindowItemsInside(t *checker) {
-	seen := t.eachListed(func(ex *exchange, q params, it item) string {
-		if v, _ := q.get("job_instance_id"); v != "" && v != "0" {
-			return ""
-		}
-		start, _ := q.get("create_time_start")
-		end, _ := q.get("create_time_end")
-		if !between(it.CreateTime, start, end) {
-			return fmt.Sprintf("task %d created at %d lies outside the window %s..%s", it.ID, it.CreateTime, start, end)
-		}
-		return ""
-	})
+	seen := t.eachListed(func(ex *exchange, q params, it item) string { return outsideWindow(q, it) })
 	if seen == 0 {
 		t.skipDataf("no task was listed")
 	}
 }
 
 func checkItemsScope(t *checker) {
-	seen := t.eachListed(func(ex *exchange, q params, it item) string {
-		st, _ := q.get("bk_scope_type")
-		sid, _ := q.get("bk_scope_id")
-		if it.ScopeType != st || it.ScopeID != sid {
-			return fmt.Sprintf("asked for scope %s:%s, got task %d of scope %s:%s", st, sid, it.ID, it.ScopeType, it.ScopeID)
-		}
-		if !it.has("bk_biz_id") {
-			return ""
-		}
-		if st != "biz" {
-			return fmt.Sprintf("task %d of scope %s:%s has a bk_biz_id", it.ID, st, sid)
-		}
-		if v, ok := it.int("bk_biz_id"); !ok || fmt.Sprint(v) != sid {
-			return fmt.Sprintf("task %d: bk_biz_id is %v, want %s", it.ID, it.raw["bk_biz_id"], sid)
-		}
-		return ""
-	})
+	seen := t.eachListed(func(ex *exchange, q params, it item) string { return scopeProblem(q, it) })
 	if seen == 0 {
 		t.skipDataf("no task was listed")
 	}
 }
 
 func checkItemsQuickTaskIDs(t *checker) {
-	seen := t.eachListed(func(ex *exchange, q params, it item) string {
-		plan, okp := it.int("job_plan_id")
-		tmpl, okt := it.int("job_template_id")
-		switch {
-		case !okp || !okt:
-			return fmt.Sprintf("task %d lacks job_plan_id or job_template_id", it.ID)
-		case it.Type != 0 && (plan != -1 || tmpl != -1):
-			return fmt.Sprintf("quick task %d (type %d) has job_plan_id %d, job_template_id %d; want -1, -1", it.ID, it.Type, plan, tmpl)
-		case it.Type == 0 && (plan <= 0 || tmpl <= 0):
-			return fmt.Sprintf("plan task %d (type 0) has job_plan_id %d, job_template_id %d; want real ids", it.ID, plan, tmpl)
-		}
-		return ""
-	})
+	seen := t.eachListed(func(ex *exchange, q params, it item) string { return quickIDProblem(it) })
 	if seen == 0 {
 		t.skipDataf("no task was listed")
 	}
@@ -613,9 +568,9 @@ func enumFilter(param string, get func(item) int64, absent []int64, stable func(
 			}
 		}
 		show := func(it item) string { return fmt.Sprintf("%s %d", param, get(it)) }
+		match := filterMatch(param, fmt.Sprint(v))
 		t.checkFilter(smp, fmt.Sprintf("%s=%d", param, v), t.sampleParams(smp).withInt(param, v),
-			func(it item) bool { return get(it) == v }, show,
-			func(a item) bool { return get(a) == v && stable(v) })
+			match, show, func(a item) bool { return match(a) && stable(v) })
 		if counts[v] < len(smp.all) {
 			return
 		}
@@ -623,7 +578,7 @@ func enumFilter(param string, get func(item) int64, absent []int64, stable func(
 		for _, w := range absent {
 			if counts[w] == 0 {
 				t.checkFilter(smp, fmt.Sprintf("%s=%d", param, w), t.sampleParams(smp).withInt(param, w),
-					func(it item) bool { return get(it) == w }, show, nil)
+					filterMatch(param, fmt.Sprint(w)), show, nil)
 				return
 			}
 		}
@@ -802,9 +757,9 @@ func checkFilterOperatorCaseInsensitive(t *checker) {
 	}
 	q := swapCase(v)
 	t.checkFilter(smp, "operator="+q+" (for "+v+")", t.sampleParams(smp).with("operator", q),
-		func(it item) bool { return strings.EqualFold(it.Operator, v) },
+		func(it item) bool { return operatorMatches(q, it) },
 		func(it item) string { return fmt.Sprintf("operator %q", it.Operator) },
-		func(a item) bool { return strings.EqualFold(a.Operator, v) })
+		func(a item) bool { return operatorMatches(q, a) })
 }
 
 func checkFilterNameWildcards(t *checker) {
@@ -833,25 +788,6 @@ func checkFilterNameWildcards(t *checker) {
 			func(it item) string { return fmt.Sprintf("name %q, which is not LIKE '%%%s%%'", it.Name, p) },
 			func(a item) bool { return like(a.Name) })
 	}
-}
-
-// likeMatcher returns whether a name is LIKE '%p%' under MySQL's default
-// collation: % any run, _ any one character, case ignored, nothing escaped.
-func likeMatcher(p string) func(string) bool {
-	var b strings.Builder
-	b.WriteString("(?is)")
-	for _, r := range p {
-		switch r {
-		case '%':
-			b.WriteString(".*")
-		case '_':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	re := regexp.MustCompile(b.String())
-	return re.MatchString
 }
 
 func checkFilterBlankIgnored(t *checker) {
