@@ -124,6 +124,13 @@ func mutations() []mutation {
 		{"case-sensitive name", refilter("name", func(v string, it map[string]any) bool {
 			return strings.Contains(str(it["name"]), v)
 		}), []string{"semantics/filter/name_case_insensitive"}, false},
+		{"name filter ignored", dropParam("name"), []string{"semantics/filter/name"}, false},
+		{"one task more than length", editQuery(func(q url.Values) {
+			if n, err := strconv.Atoi(q.Get("length")); err == nil && n >= 1 && n < 200 {
+				q.Set("length", strconv.Itoa(n+1))
+			}
+		}), []string{"semantics/length_honoured"}, false},
+		{"operator filter ignored", dropParam("operator"), []string{"semantics/filter/operator"}, false},
 		{"status filter ignored", dropParam("status"), []string{"semantics/filter/status"}, false},
 		{"type filter ignored", dropParam("type"), []string{"semantics/filter/type"}, false},
 		{"launch_mode filter ignored", dropParam("launch_mode"), []string{"semantics/filter/launch_mode"}, false},
