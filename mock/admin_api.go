@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -351,28 +352,21 @@ func (srv *Server) requireJournal(w http.ResponseWriter) bool {
 }
 
 // handleRequestList answers GET /__mock/requests: journal entries newest first,
-// filtered by status (403, 4xx, 0), user, app, scope, scenario, method, path
+// filtered by status (403, 4xx, 0), user, app, tenant, scope, scenario, method, path
 // (substring), request_id (a job_request_id or an X-Bkapi-Request-Id), since (entries after this id) and limit (default 100); body=1
-// adds the response bodies.
+// adds the response bodies. The answer is written entry by entry.
 func (srv *Server) handleRequestList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !srv.requireJournal(w) {
 			return
 		}
 		q := r.URL.Query()
-		n, size, last := srv.journal.stats()
-		f, merr := parseJournalFilter(q, size)
+		f, merr := parseJournalFilter(q, srv.journal.size)
 		if merr != nil {
 			writeMockError(w, merr)
 			return
 		}
-		withBody := q.Get("body") == "1" || q.Get("body") == "true"
-		entries := srv.journal.find(f)
-		views := make([]journalEntry, len(entries))
-		for i, e := range entries {
-			views[i] = e.view(withBody)
-		}
-		writeAdminJSON(w, http.StatusOK, map[string]any{"size": size, "held": n, "last_id": last, "entries": views})
+		srv.writeEntries(w, f, q.Get("body") == "1" || q.Get("body") == "true")
 	})
 }
 
@@ -386,7 +380,9 @@ func (srv *Server) entry(w http.ResponseWriter, r *http.Request) *journalEntry {
 		e = srv.journal.get(id)
 	}
 	if e == nil {
-		writeMockError(w, mockNotFound("no journal entry %q (the journal keeps the newest %d)", r.PathValue("id"), len(srv.journal.ring)))
+		st := srv.journal.stats()
+		writeMockError(w, mockNotFound("no journal entry %q (the journal keeps the newest %d requests within %d bytes; it holds %d now)",
+			r.PathValue("id"), st.Size, st.MaxBytes, st.Held))
 	}
 	return e
 }
@@ -395,41 +391,50 @@ func (srv *Server) entry(w http.ResponseWriter, r *http.Request) *journalEntry {
 func (srv *Server) handleRequestGet() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := srv.entry(w, r); e != nil {
-			writeAdminJSON(w, http.StatusOK, e.view(true))
+			s := newJSONStream(w)
+			s.value(e.view(true))
+			s.close()
 		}
 	})
 }
 
 // handleRequestCurl answers GET /__mock/requests/{id}/curl: the request as a
-// curl command (secrets masked as ***).
+// curl command (secrets masked as ***), with the scenarios the admin API or
+// the rules applied to it added to X-Mock-Scenario.
 func (srv *Server) handleRequestCurl() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := srv.entry(w, r); e != nil {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write([]byte(e.curl()))
+			io.WriteString(w, e.curl())
 		}
 	})
 }
 
-// handleRequestHAR answers GET /__mock/requests.har: the entries the same
-// filters as GET /__mock/requests select, oldest first, as a HAR 1.2 log.
+// handleRequestHAR answers GET /__mock/requests.har: the newest last=N (or
+// limit=N; default all) of the entries the filters of GET /__mock/requests
+// select, oldest first, as a HAR 1.2 log written entry by entry.
 func (srv *Server) handleRequestHAR() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !srv.requireJournal(w) {
 			return
 		}
 		q := r.URL.Query()
-		_, size, _ := srv.journal.stats()
+		size := srv.journal.size
+		if v := q.Get("last"); v != "" {
+			q.Set("limit", v)
+		}
 		if q.Get("limit") == "" {
 			q.Set("limit", strconv.Itoa(size))
 		}
 		f, merr := parseJournalFilter(q, size)
 		if merr != nil {
+			if q.Get("last") != "" {
+				merr.Message = strings.Replace(merr.Message, "limit=", "last=", 1)
+			}
 			writeMockError(w, merr)
 			return
 		}
-		w.Header().Set("Content-Disposition", `attachment; filename="bkjob-mock.har"`)
-		writeAdminJSON(w, http.StatusOK, har(srv.journal.find(f)))
+		srv.writeHAR(w, f)
 	})
 }
 

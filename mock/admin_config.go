@@ -40,8 +40,9 @@ func (srv *Server) handleConfig() http.Handler {
 		}
 		journal := map[string]any{"enabled": srv.journal != nil}
 		if srv.journal != nil {
-			n, size, last := srv.journal.stats()
-			journal["size"], journal["held"], journal["last_id"] = size, n, last
+			st := srv.journal.stats()
+			journal["size"], journal["held"], journal["last_id"] = st.Size, st.Held, st.LastID
+			journal["bytes"], journal["max_bytes"] = st.Bytes, st.MaxBytes
 		}
 		cfg := srv.cfg
 		writeAdminJSON(w, http.StatusOK, map[string]any{

@@ -1,8 +1,11 @@
 package mock
 
 import (
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,26 +17,43 @@ import (
 // DefaultJournalSize is how many requests the CLI's journal keeps unless told otherwise.
 const DefaultJournalSize = 1000
 
-// maxJournalBody bounds the part of each response body the journal keeps
-// (a page of 200 items is about 70 KiB).
-const maxJournalBody = 128 << 10
+// DefaultJournalBytes is the journal's byte budget unless told otherwise
+// (Config.JournalBytes 0).
+const DefaultJournalBytes = 64 << 20
 
-// journal is a bounded in-memory record of the API requests: a ring of the
-// newest entries. Entries are complete and immutable once added.
+// Per-entry caps: what the journal keeps of each request and answer. A part
+// cut short is named in the entry's "truncated" field.
+const (
+	maxJournalBody    = 128 << 10 // the response body (a page of 200 items is about 70 KiB)
+	maxJournalHeaders = 16 << 10  // names and values of the request headers
+	maxJournalURL     = 16 << 10  // path and query
+	maxJournalField   = 1 << 10   // the tenant and the X-Mock-Scenario header as sent
+)
+
+// TenantHeader names the tenant of a request in multi-tenant BlueKing
+// deployments; the journal records it.
+const TenantHeader = "X-Bk-Tenant-Id"
+
+// journal is a bounded in-memory record of the API requests: the newest
+// entries, at most size of them and at most budget bytes (as estimated by
+// journalEntry.cost), the oldest evicted first. Its slice grows as entries
+// come, never ahead of them. Entries are complete and immutable once added.
 type journal struct {
-	mu   sync.Mutex
-	ring []*journalEntry
-	head int    // where the next entry goes
-	n    int    // entries held
-	seq  uint64 // id of the newest entry; ids keep growing across clears
+	mu      sync.Mutex
+	entries []*journalEntry // oldest first; ids ascending
+	size    int             // most entries
+	budget  int64           // most bytes
+	bytes   int64           // bytes held
+	seq     uint64          // id of the newest entry; ids keep growing across clears
 }
 
-// newJournal returns a journal of size entries, nil for size 0 (no journal).
-func newJournal(size int) *journal {
+// newJournal returns a journal of size entries and budget bytes, nil for
+// size 0 (no journal).
+func newJournal(size int, budget int64) *journal {
 	if size <= 0 {
 		return nil
 	}
-	return &journal{ring: make([]*journalEntry, size)}
+	return &journal{size: size, budget: budget}
 }
 
 // journalEntry is one request and its answer. Secrets are masked before it is
@@ -48,6 +68,7 @@ type journalEntry struct {
 	API            string        `json:"api,omitempty"` // user or system; empty for a gateway 404
 	App            string        `json:"app,omitempty"`
 	User           string        `json:"user,omitempty"`
+	Tenant         string        `json:"tenant,omitempty"` // X-Bk-Tenant-Id
 	Scope          string        `json:"scope,omitempty"`
 	ScenarioHeader string        `json:"scenario_header,omitempty"`
 	Scenarios      []scenarioUse `json:"scenarios,omitempty"`
@@ -61,8 +82,24 @@ type journalEntry struct {
 	ResponseHeader http.Header   `json:"response_headers,omitempty"`
 	BodySize       int           `json:"response_size"`
 	Body           *string       `json:"response_body,omitempty"` // set in the views that ask for it
+	Truncated      *truncation   `json:"truncated,omitempty"`     // what the journal cut short
 	body           []byte        // at most maxJournalBody bytes of what was sent
 	durationExact  time.Duration // for HAR
+	cost           int64         // estimated bytes held
+}
+
+// truncation names the parts of an entry the journal kept only the start of.
+type truncation struct {
+	URL            *cut `json:"url,omitempty"`
+	RequestHeaders *cut `json:"request_headers,omitempty"`
+	ResponseBody   *cut `json:"response_body,omitempty"`
+	Fields         *cut `json:"fields,omitempty"` // tenant or scenario header
+}
+
+// cut is a part of an entry kept short: Kept of its Size bytes.
+type cut struct {
+	Kept int `json:"kept"`
+	Size int `json:"size"`
 }
 
 // scenarioUse is a scenario applied to a request and the source that chose it.
@@ -81,55 +118,151 @@ type problemView struct {
 	Reported bool   `json:"reported"`
 }
 
+// add gives e the next id and adds it, evicting the oldest entries until
+// both the count and the byte budget hold it (a lone entry is always kept).
 func (j *journal) add(e *journalEntry) {
+	e.cost = e.estimate()
 	j.mu.Lock()
 	j.seq++
 	e.ID = j.seq
-	j.ring[j.head] = e
-	j.head++
-	if j.head == len(j.ring) {
-		j.head = 0
+	for len(j.entries) > 0 && (len(j.entries) >= j.size || j.bytes+e.cost > j.budget) {
+		j.bytes -= j.entries[0].cost
+		j.entries[0] = nil // let the evicted entry go
+		j.entries = j.entries[1:]
 	}
-	if j.n < len(j.ring) {
-		j.n++
-	}
+	j.entries = append(j.entries, e)
+	j.bytes += e.cost
 	j.mu.Unlock()
 }
 
-// each calls fn for the entries newest first until it returns false.
-func (j *journal) each(fn func(*journalEntry) bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for i := 1; i <= j.n; i++ {
-		if !fn(j.ring[(j.head-i+len(j.ring))%len(j.ring)]) {
-			return
-		}
+// estimate returns about how many bytes e holds: its strings, headers and
+// body, and a fixed share for the structure, maps and slices around them.
+func (e *journalEntry) estimate() int64 {
+	n := 512 + len(e.URL) + len(e.Host) + len(e.App) + len(e.User) + len(e.Tenant) + len(e.Scope) +
+		len(e.ScenarioHeader) + len(e.MockError) + len(e.RequestID) + len(e.GatewayID) + cap(e.body)
+	n += headerBytes(e.RequestHeader) + headerBytes(e.ResponseHeader)
+	for _, s := range e.Scenarios {
+		n += 48 + len(s.Name) + len(s.Source)
 	}
+	for _, p := range e.Problems {
+		n += 128 + len(p.Param) + len(p.Code) + len(p.Message) + len(p.Detail) + len(p.Found)
+	}
+	return int64(n)
 }
 
-func (j *journal) get(id uint64) *journalEntry {
-	var found *journalEntry
-	j.each(func(e *journalEntry) bool {
-		if e.ID == id {
-			found = e
+func headerBytes(h http.Header) int {
+	n := 64
+	for k, vs := range h {
+		n += 48 + len(k)
+		for _, v := range vs {
+			n += 16 + len(v)
 		}
-		return e.ID > id
-	})
-	return found
+	}
+	return n
+}
+
+// get returns the entry of id, nil when it is not (or no longer) held.
+func (j *journal) get(id uint64) *journalEntry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	i := sort.Search(len(j.entries), func(i int) bool { return j.entries[i].ID >= id })
+	if i < len(j.entries) && j.entries[i].ID == id {
+		return j.entries[i]
+	}
+	return nil
+}
+
+// batch returns up to n entries matching f whose ids lie in [lo, hi], newest
+// first when down, oldest first otherwise. It holds the lock only while it
+// looks: the caller writes the entries out without it.
+func (j *journal) batch(f *journalFilter, lo, hi uint64, down bool, n int) []*journalEntry {
+	if lo > hi || n <= 0 {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	es := j.entries
+	from := sort.Search(len(es), func(i int) bool { return es[i].ID >= lo })
+	to := sort.Search(len(es), func(i int) bool { return es[i].ID > hi })
+	var out []*journalEntry
+	for k := range to - from {
+		i := from + k
+		if down {
+			i = to - 1 - k
+		}
+		if f.match(es[i]) {
+			out = append(out, es[i])
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// exportBatch is how many entries an export takes from the journal at a time.
+const exportBatch = 32
+
+// scan calls fn for the entries matching f (after f.since, f.limit at most),
+// newest first, or oldest first when oldestFirst (then the newest f.limit of
+// them, as they were when scan began). It takes the entries in batches, so a
+// slow reader never holds up the recording of requests; entries evicted
+// meanwhile are skipped. It stops when fn returns false.
+func (j *journal) scan(f journalFilter, oldestFirst bool, fn func(*journalEntry) bool) {
+	lo, hi := f.since+1, uint64(math.MaxUint64)
+	if oldestFirst {
+		j.mu.Lock()
+		hi = j.seq
+		found, oldest := 0, uint64(0)
+		for i := len(j.entries) - 1; i >= 0 && found < f.limit && j.entries[i].ID >= lo; i-- {
+			if f.match(j.entries[i]) {
+				found, oldest = found+1, j.entries[i].ID
+			}
+		}
+		if found == 0 {
+			hi = 0
+		}
+		lo = max(lo, oldest)
+		j.mu.Unlock()
+	}
+	for left := f.limit; left > 0; {
+		b := j.batch(&f, lo, hi, !oldestFirst, min(left, exportBatch))
+		if len(b) == 0 {
+			return
+		}
+		for _, e := range b {
+			if !fn(e) {
+				return
+			}
+		}
+		left -= len(b)
+		if last := b[len(b)-1].ID; oldestFirst {
+			lo = last + 1
+		} else {
+			hi = last - 1
+		}
+	}
 }
 
 func (j *journal) clear() {
 	j.mu.Lock()
-	clear(j.ring)
-	j.head, j.n = 0, 0
+	j.entries, j.bytes = nil, 0
 	j.mu.Unlock()
 }
 
-// stats returns the number of entries held, the capacity and the newest id.
-func (j *journal) stats() (n, size int, last uint64) {
+// journalStats is what the journal holds and may hold.
+type journalStats struct {
+	Held     int    `json:"held"`
+	Size     int    `json:"size"`
+	Bytes    int64  `json:"bytes"`
+	MaxBytes int64  `json:"max_bytes"`
+	LastID   uint64 `json:"last_id"`
+}
+
+func (j *journal) stats() journalStats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.n, len(j.ring), j.seq
+	return journalStats{Held: len(j.entries), Size: j.size, Bytes: j.bytes, MaxBytes: j.budget, LastID: j.seq}
 }
 
 // journalRequests records every API request and its answer in the journal,
@@ -150,19 +283,21 @@ func (srv *Server) journalRequests(next http.Handler) http.Handler {
 // record adds the journal entry of a finished request.
 func (srv *Server) record(r *http.Request, x *exchange) {
 	d := time.Since(x.start)
+	var tr truncation
 	e := &journalEntry{
 		Time:           x.start,
 		Method:         r.Method,
-		URL:            spec.MaskURL(r.URL.RequestURI()),
-		Host:           r.Host,
+		URL:            clip(spec.MaskURL(r.URL.RequestURI()), maxJournalURL, &tr.URL),
+		Host:           clip(r.Host, maxJournalField, &tr.Fields),
 		TLS:            r.TLS != nil,
-		Scope:          x.scope.String(),
-		ScenarioHeader: strings.Join(r.Header[ScenarioHeader], ", "),
+		Tenant:         clip(strings.Join(r.Header[TenantHeader], ", "), maxJournalField, &tr.Fields),
+		Scope:          clip(x.scope.String(), maxJournalField, &tr.Fields),
+		ScenarioHeader: clip(strings.Join(r.Header[ScenarioHeader], ", "), maxJournalField, &tr.Fields),
 		MockError:      x.mockError,
 		Status:         x.w.status,
 		DurationMS:     float64(d.Microseconds()) / 1000,
 		durationExact:  d,
-		RequestHeader:  spec.MaskHeader(r.Header),
+		RequestHeader:  clipHeader(spec.MaskHeader(r.Header), maxJournalHeaders, &tr.RequestHeaders),
 		ResponseHeader: x.w.Header(), // the answer's own map: nothing changes it once the handler is done
 		BodySize:       x.w.size,
 		body:           x.w.body,
@@ -176,6 +311,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 	if e.App == "" {
 		e.App, e.User = claimedIdentity(x.authHdr)
 	}
+	e.App, e.User = clip(e.App, maxJournalField, &tr.Fields), clip(e.User, maxJournalField, &tr.Fields)
 	for _, a := range x.plan.applied() {
 		e.Scenarios = append(e.Scenarios, scenarioUse{a.sc.String(), a.source})
 	}
@@ -188,7 +324,68 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 			Param: p.err.param, Code: v4Errors[p.err.kind].code, Message: msg, Detail: detail, Found: p.note, Reported: i == 0,
 		})
 	}
+	if len(e.body) < e.BodySize {
+		tr.ResponseBody = &cut{Kept: len(e.body), Size: e.BodySize}
+	}
+	if tr != (truncation{}) {
+		e.Truncated = &tr
+	}
 	srv.journal.add(e)
+}
+
+// clip returns the first max bytes of s (a copy, so that the rest can be
+// freed) and, when it cut, adds what it cut to *c.
+func clip(s string, max int, c **cut) string {
+	if len(s) <= max {
+		return s
+	}
+	if *c == nil {
+		*c = &cut{}
+	}
+	(*c).Kept += max
+	(*c).Size += len(s)
+	return strings.Clone(s[:max])
+}
+
+// clipHeader returns h itself when its names and values fit in max bytes;
+// otherwise a copy that keeps the smallest headers whole, so that one huge
+// header cannot push out the others, cuts the first that does not fit short,
+// drops the rest, and sets *c to what it kept of the whole.
+func clipHeader(h http.Header, max int, c **cut) http.Header {
+	type pair struct{ k, v string }
+	var pairs []pair
+	size := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			pairs = append(pairs, pair{k, v})
+			size += len(k) + len(v)
+		}
+	}
+	if size <= max {
+		return h
+	}
+	slices.SortStableFunc(pairs, func(a, b pair) int {
+		if d := len(a.k) + len(a.v) - len(b.k) - len(b.v); d != 0 {
+			return d
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	out := http.Header{}
+	room := max
+	for _, p := range pairs {
+		if room <= len(p.k) {
+			break
+		}
+		room -= len(p.k)
+		v := p.v
+		if len(v) > room {
+			v = strings.Clone(v[:room])
+		}
+		room -= len(v)
+		out[p.k] = append(out[p.k], v)
+	}
+	*c = &cut{Kept: max - room, Size: size}
+	return out
 }
 
 // appliedNames writes applied scenarios as "name (source), ...".
@@ -205,6 +402,7 @@ type journalFilter struct {
 	status   string // 403, or a class: 4xx; 0 for no answer
 	user     string
 	app      string
+	tenant   string
 	scope    string
 	scenario string // a scenario name (with or without argument) or source
 	method   string
@@ -216,7 +414,7 @@ type journalFilter struct {
 
 func parseJournalFilter(q url.Values, size int) (journalFilter, *mockError) {
 	f := journalFilter{
-		status: q.Get("status"), user: q.Get("user"), app: q.Get("app"), scope: q.Get("scope"),
+		status: q.Get("status"), user: q.Get("user"), app: q.Get("app"), tenant: q.Get("tenant"), scope: q.Get("scope"),
 		scenario: q.Get("scenario"), method: strings.ToUpper(q.Get("method")), path: q.Get("path"), id: q.Get("request_id"),
 		limit: 100,
 	}
@@ -258,7 +456,7 @@ func (f *journalFilter) match(e *journalEntry) bool {
 			return false
 		}
 	}
-	if f.user != "" && e.User != f.user || f.app != "" && e.App != f.app || f.scope != "" && e.Scope != f.scope ||
+	if f.user != "" && e.User != f.user || f.app != "" && e.App != f.app || f.tenant != "" && e.Tenant != f.tenant || f.scope != "" && e.Scope != f.scope ||
 		f.method != "" && e.Method != f.method {
 		return false
 	}
@@ -287,21 +485,6 @@ func (f *journalFilter) match(e *journalEntry) bool {
 func pathOf(uri string) string {
 	p, _, _ := strings.Cut(uri, "?")
 	return p
-}
-
-// find returns the matching entries, newest first.
-func (j *journal) find(f journalFilter) []*journalEntry {
-	var out []*journalEntry
-	j.each(func(e *journalEntry) bool {
-		if e.ID <= f.since {
-			return false
-		}
-		if f.match(e) {
-			out = append(out, e)
-		}
-		return len(out) < f.limit
-	})
-	return out
 }
 
 // view returns a copy of e for JSON, with the response body when withBody.

@@ -185,7 +185,8 @@ func TestJournalBounds(t *testing.T) {
 		assert.Contains(t, e.URL, "&length="+itoa(int64(8-i)))
 	}
 	a := do(t, srv, http.MethodGet, "/__mock/config", "", nil)
-	assert.Contains(t, string(a.body), `"journal":{"enabled":true,"held":5,"last_id":8,"size":5}`)
+	assert.Contains(t, string(a.body), `"journal":{"bytes":`)
+	assert.Contains(t, string(a.body), `"enabled":true,"held":5,"last_id":8,"max_bytes":67108864,"size":5}`)
 
 	assert.Equal(t, http.StatusNoContent, adminWrite(t, srv, http.MethodDelete, "/__mock/requests", nil).status)
 	assert.Empty(t, journalEntries(t, srv, ""))

@@ -41,6 +41,9 @@ type Config struct {
 	// JournalSize is how many requests the journal keeps (the newest ones);
 	// 0 keeps no journal. DefaultJournalSize is the CLI's default.
 	JournalSize int
+	// JournalBytes bounds the bytes the journal holds (the oldest entries are
+	// evicted first); 0 means DefaultJournalBytes.
+	JournalBytes int64
 	// AdminToken, when set, lets admin API writes (POST, DELETE under /__mock/)
 	// come from any address with "Authorization: Bearer TOKEN" or
 	// "X-Mock-Admin-Token: TOKEN"; when empty, only loopback clients may write.
@@ -57,6 +60,7 @@ type Server struct {
 	spec    *spec.Spec
 	gen     atomic.Pointer[generation] // what the fixtures make; swapped whole by Reload
 	journal *journal                   // nil when off
+	exports chan struct{}              // one token per journal export being answered
 	store   *scenarioStore
 	reloads reloadLog
 	handler http.Handler
@@ -81,6 +85,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.JournalSize < 0 {
 		return nil, fmt.Errorf("mock: Config.JournalSize must be 0 (no journal) or more, got %d", cfg.JournalSize)
 	}
+	if cfg.JournalBytes < 0 {
+		return nil, fmt.Errorf("mock: Config.JournalBytes must be 0 (the default, %d) or more, got %d", DefaultJournalBytes, cfg.JournalBytes)
+	}
+	if cfg.JournalBytes == 0 {
+		cfg.JournalBytes = DefaultJournalBytes
+	}
 	if cfg.Seed == 0 {
 		cfg.Seed = RandomSeed()
 	}
@@ -94,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mock: %w", err)
 	}
-	srv := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, spec: sp, journal: newJournal(cfg.JournalSize), store: newScenarioStore(time.Now)}
+	srv := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, spec: sp, journal: newJournal(cfg.JournalSize, cfg.JournalBytes), exports: make(chan struct{}, maxExports), store: newScenarioStore(time.Now)}
 	if srv.now == nil {
 		srv.now = time.Now
 	}

@@ -72,11 +72,11 @@ func (srv *Server) adminRoutes() http.Handler {
 	m.Handle("DELETE /__mock/scenarios", srv.handleScenarioClear())
 	m.Handle("DELETE /__mock/scenarios/{id}", srv.handleScenarioDelete())
 
-	m.Handle("GET /__mock/requests", srv.handleRequestList())
-	m.Handle("GET /__mock/requests.har", srv.handleRequestHAR())
+	m.Handle("GET /__mock/requests", srv.limitExports(srv.handleRequestList()))
+	m.Handle("GET /__mock/requests.har", srv.limitExports(srv.handleRequestHAR()))
 	m.Handle("DELETE /__mock/requests", srv.handleRequestClear())
-	m.Handle("GET /__mock/requests/{id}", srv.handleRequestGet())
-	m.Handle("GET /__mock/requests/{id}/curl", srv.handleRequestCurl())
+	m.Handle("GET /__mock/requests/{id}", srv.limitExports(srv.handleRequestGet()))
+	m.Handle("GET /__mock/requests/{id}/curl", srv.limitExports(srv.handleRequestCurl()))
 
 	m.Handle("/__mock/", handleAdminNotFound())
 	return m

@@ -190,3 +190,41 @@ func parseTime(s string) (int64, error) {
 	}
 	return t.UnixMilli(), nil
 }
+
+// byteSize is a flag of a number of bytes, written plainly (67108864) or
+// with a unit: KiB, MiB, GiB (powers of 1024), KB, MB, GB (of 1000) or B.
+type byteSize int64
+
+var byteUnits = []struct {
+	name string
+	size int64
+}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"b", 1}}
+
+func (b byteSize) String() string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if b >= byteSize(u.size) && int64(b)%u.size == 0 {
+			return strconv.FormatInt(int64(b)/u.size, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(int64(b), 10)
+}
+
+func (b *byteSize) Set(s string) error {
+	num, unit := strings.TrimSpace(s), int64(1)
+	lower := strings.ToLower(num)
+	for _, u := range byteUnits {
+		if strings.HasSuffix(lower, u.name) {
+			num, unit = strings.TrimSpace(num[:len(num)-len(u.name)]), u.size
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/unit {
+		return fmt.Errorf("%q is not a size: want bytes (67108864) or a whole number with a unit (64MiB, 512KiB, 1GB)", s)
+	}
+	*b = byteSize(n * unit)
+	return nil
+}

@@ -55,16 +55,21 @@ func TestServeConfig(t *testing.T) {
 		name        string
 		args        []string
 		wantJournal int
+		wantBytes   int64 // 0: the default
 		wantSeed    int64 // 0: any seed but 0, picked
 		wantPinned  bool
 	}{
-		{"defaults", nil, mock.DefaultJournalSize, 1, false},
-		{"no journal", []string{"--journal-size", "0"}, 0, 1, false},
-		{"small journal", []string{"--journal-size", "3"}, 3, 1, false},
-		{"largest journal", []string{"--journal-size", "1000000"}, 1_000_000, 1, false},
-		{"seed", []string{"--seed", "42"}, mock.DefaultJournalSize, 42, false},
-		{"seed 0 picks one", []string{"--seed", "0"}, mock.DefaultJournalSize, 0, false},
-		{"pinned clock", []string{"--now", "1772589600000"}, mock.DefaultJournalSize, 1, true},
+		{"defaults", nil, mock.DefaultJournalSize, 0, 1, false},
+		{"no journal", []string{"--journal-size", "0"}, 0, 0, 1, false},
+		{"small journal", []string{"--journal-size", "3"}, 3, 0, 1, false},
+		{"largest journal", []string{"--journal-size", "1000000"}, 1_000_000, 0, 1, false},
+		{"journal bytes", []string{"--journal-bytes", "1048576"}, mock.DefaultJournalSize, 1 << 20, 1, false},
+		{"journal bytes with a unit", []string{"--journal-bytes", "512KiB"}, mock.DefaultJournalSize, 512 << 10, 1, false},
+		{"journal bytes in MB", []string{"--journal-bytes", "2 MB"}, mock.DefaultJournalSize, 2e6, 1, false},
+		{"largest journal bytes", []string{"--journal-bytes", "16gib"}, mock.DefaultJournalSize, 16 << 30, 1, false},
+		{"seed", []string{"--seed", "42"}, mock.DefaultJournalSize, 0, 42, false},
+		{"seed 0 picks one", []string{"--seed", "0"}, mock.DefaultJournalSize, 0, 0, false},
+		{"pinned clock", []string{"--now", "1772589600000"}, mock.DefaultJournalSize, 0, 1, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -75,6 +80,10 @@ func TestServeConfig(t *testing.T) {
 			cfg, hc, err := f.config()
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantJournal, cfg.JournalSize, "passed straight to mock.Config")
+			if tt.wantBytes == 0 {
+				tt.wantBytes = mock.DefaultJournalBytes
+			}
+			assert.Equal(t, tt.wantBytes, cfg.JournalBytes)
 			assert.NotNil(t, cfg.Fixtures)
 			assert.Equal(t, cfg.Seed, hc.seed)
 			if tt.wantSeed == 0 {
@@ -106,6 +115,13 @@ func TestServeFlagErrors(t *testing.T) {
 		{"largest int journal", []string{"--journal-size", "9223372036854775807"}, nil, "--journal-size must be at most 1000000"},
 		{"overflowing journal", []string{"--journal-size", "99999999999999999999"}, nil, "value out of range"},
 		{"absurd journal in env", nil, map[string]string{"BKJOB_MOCK_JOURNAL_SIZE": "9223372036854775807"}, "--journal-size must be at most 1000000"},
+		{"tiny journal bytes", []string{"--journal-bytes", "1KiB"}, nil, "--journal-bytes must be from 256KiB to 16GiB, got 1KiB"},
+		{"absurd journal bytes", []string{"--journal-bytes", "1000GiB"}, nil, "--journal-bytes must be from 256KiB to 16GiB, got 1000GiB"},
+		{"overflowing journal bytes", []string{"--journal-bytes", "9223372036854775807GiB"}, nil, "is not a size"},
+		{"negative journal bytes", []string{"--journal-bytes", "-5MiB"}, nil, "is not a size"},
+		{"journal bytes no number", []string{"--journal-bytes", "MiB"}, nil, "is not a size"},
+		{"journal bytes fraction", []string{"--journal-bytes", "1.5GiB"}, nil, "is not a size"},
+		{"absurd journal bytes in env", nil, map[string]string{"BKJOB_MOCK_JOURNAL_BYTES": "20GiB"}, "--journal-bytes must be from 256KiB to 16GiB"},
 		{"bad base path", []string{"--base-path", "prod"}, nil, "--base-path must start with /"},
 		{"bad now", []string{"--now", "soon"}, nil, "--now:"},
 		{"missing fixtures", []string{"--fixtures", "/nonexistent/fx.yaml"}, nil, "fixtures:"},

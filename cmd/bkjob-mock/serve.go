@@ -38,12 +38,17 @@ type serveFlags struct {
 	corsOrigin string
 	logLevel   string
 	journal    int
+	journalMax byteSize
 	adminToken string
 	watch      bool
 }
 
-// maxJournalSize bounds --journal-size: the journal is held in memory.
-const maxJournalSize = 1_000_000
+// Bounds of --journal-size and --journal-bytes: the journal is held in memory.
+const (
+	maxJournalSize  = 1_000_000
+	minJournalBytes = 256 << 10 // one entry with all its parts at their caps
+	maxJournalBytes = 16 << 30
+)
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
@@ -53,6 +58,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins: comma-separated ORIGIN, scheme://host:* (any port) or *; off for none (default "+mock.DefaultCORSOrigins+")")
 	fs.StringVar(&f.logLevel, "log-level", "info", "request log level: debug, info, warn, error or off")
 	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, fmt.Sprintf("how many requests the journal (GET /__mock/requests) keeps, at most %d; 0 for none", maxJournalSize))
+	f.journalMax = mock.DefaultJournalBytes
+	fs.Var(&f.journalMax, "journal-bytes", fmt.Sprintf("the most memory the journal holds, as bytes or with a unit (KiB, MiB, GiB, KB, MB, GB), from %s to %s; the oldest entries go first", byteSize(minJournalBytes), byteSize(maxJournalBytes)))
 	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 }
@@ -66,6 +73,9 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 	if f.journal > maxJournalSize {
 		return mock.Config{}, nil, usagef("--journal-size must be at most %d, got %d", maxJournalSize, f.journal)
 	}
+	if f.journalMax < minJournalBytes || f.journalMax > maxJournalBytes {
+		return mock.Config{}, nil, usagef("--journal-bytes must be from %s to %s, got %s", byteSize(minJournalBytes), byteSize(maxJournalBytes), f.journalMax)
+	}
 	if f.watch && f.history.fixtures == "" {
 		return mock.Config{}, nil, usagef("--watch needs --fixtures FILE")
 	}
@@ -77,14 +87,15 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 		return mock.Config{}, nil, err
 	}
 	cfg := mock.Config{
-		Fixtures:    hc.fixtures,
-		Seed:        hc.seed,
-		Scale:       hc.scale,
-		Quirks:      f.quirks,
-		BasePath:    f.basePath,
-		CORSOrigin:  f.corsOrigin,
-		JournalSize: f.journal, // 0 keeps no journal
-		AdminToken:  f.adminToken,
+		Fixtures:     hc.fixtures,
+		Seed:         hc.seed,
+		Scale:        hc.scale,
+		Quirks:       f.quirks,
+		BasePath:     f.basePath,
+		CORSOrigin:   f.corsOrigin,
+		JournalSize:  f.journal, // 0 keeps no journal
+		JournalBytes: int64(f.journalMax),
+		AdminToken:   f.adminToken,
 	}
 	if hc.pinned {
 		pinned := time.UnixMilli(hc.now)

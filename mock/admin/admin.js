@@ -199,7 +199,7 @@ async function showEntry(id, tr) {
   tr.classList.add('selected');
   const [entry, curl] = await Promise.all([getJSON('requests/' + id), fetch(API + 'requests/' + id + '/curl').then((r) => r.text())]);
   $('#entry').hidden = false;
-  $('#entry-id').textContent = '#' + id;
+  $('#entry-id').textContent = '#' + id + (entry.truncated ? ' (truncated: ' + Object.keys(entry.truncated).join(', ') + ')' : '');
   $('#entry-curl').textContent = curl;
   let body = entry.response_body;
   try { body = JSON.parse(body); } catch (e) { /* keep the text */ }
