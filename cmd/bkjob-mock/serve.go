@@ -144,6 +144,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, hc.source, f.quirks)
 	fmt.Fprintf(stdout, "admin page http://%s/__mock/\n", ln.Addr())
+	if note := adminWriteNote(ln.Addr(), cfg.AdminToken != ""); note != "" {
+		fmt.Fprintln(stdout, note)
+	}
 	base := "/"
 	if cfg.BasePath != "" {
 		base = "/ and " + cfg.BasePath
@@ -164,6 +167,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintln(stdout, "bkjob-mock stopped")
 	return nil
+}
+
+// adminWriteNote says who may write to the admin API when that is not what a
+// local run expects: with a token, anyone who sends it; without one, only
+// loopback clients, which on a non-loopback address (a container, a shared
+// host) means no one else.
+func adminWriteNote(addr net.Addr, token bool) string {
+	if token {
+		return "admin API writes need the admin token (Authorization: Bearer TOKEN), from any host"
+	}
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return ""
+	}
+	return "admin API writes only from loopback clients: set --admin-token (BKJOB_MOCK_ADMIN_TOKEN) to switch scenarios from other hosts"
 }
 
 // newLogger returns the request logger for a --log-level.
