@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/mock"
+	"github.com/bkjob-mock/bkjob-mock/mock/recorded"
 )
 
 const serveUsage = `Usage: bkjob-mock serve [flags]
@@ -40,6 +42,8 @@ type serveFlags struct {
 	journal    int
 	adminToken string
 	watch      bool
+	recorded   recordedFlag
+	shift      bool
 }
 
 // maxJournalSize bounds --journal-size: the journal is held in memory.
@@ -55,6 +59,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, fmt.Sprintf("how many requests the journal (GET /__mock/requests) keeps, at most %d; 0 for none", maxJournalSize))
 	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
+	fs.Var(&f.recorded, "recorded", "serve a scope from recorded tasks instead of generating them: `SCOPE=FILE` (JSONL of record or dump), repeatable or comma-separated; the scope must be in the fixtures")
+	fs.BoolVar(&f.shift, "recorded-shift", false, "move each --recorded scope in time so that its newest time sits at now (taken at start and at each reload)")
 }
 
 // config checks the flags and returns the mock's configuration (without its
@@ -72,9 +78,20 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 	if f.basePath != "" && !strings.HasPrefix(f.basePath, "/") {
 		return mock.Config{}, nil, usagef("--base-path must start with /, got %q", f.basePath)
 	}
+	if f.shift && len(f.recorded) == 0 {
+		return mock.Config{}, nil, usagef("--recorded-shift needs --recorded SCOPE=FILE")
+	}
 	hc, err := f.history.resolve()
 	if err != nil {
 		return mock.Config{}, nil, err
+	}
+	var sources []*recorded.Source
+	for _, r := range f.recorded {
+		src, err := recorded.Load(r.path, r.scope)
+		if err != nil {
+			return mock.Config{}, nil, usagef("--recorded %s=%s: %v", r.scope, r.path, err)
+		}
+		sources = append(sources, src)
 	}
 	cfg := mock.Config{
 		Fixtures:    hc.fixtures,
@@ -85,6 +102,9 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 		CORSOrigin:  f.corsOrigin,
 		JournalSize: f.journal, // 0 keeps no journal
 		AdminToken:  f.adminToken,
+
+		Recorded:      sources,
+		RecordedShift: f.shift,
 	}
 	if hc.pinned {
 		pinned := time.UnixMilli(hc.now)
@@ -122,7 +142,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	handler, err := mock.New(cfg)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	if f.watch {
 		go handler.Watch(ctx, f.history.fixtures, mock.DefaultWatchInterval)
@@ -143,6 +163,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, hc.source, f.quirks)
+	for _, src := range handler.Recorded() {
+		fmt.Fprintf(stdout, "recorded %s: %d tasks from %s%s\n", src.Scope(), src.Len(), src.Name(), shiftNote(src))
+	}
 	fmt.Fprintf(stdout, "admin page http://%s/__mock/\n", ln.Addr())
 	if note := adminWriteNote(ln.Addr(), cfg.AdminToken != ""); note != "" {
 		fmt.Fprintln(stdout, note)
@@ -166,6 +189,52 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		srv.Close()
 	}
 	fmt.Fprintln(stdout, "bkjob-mock stopped")
+	return nil
+}
+
+// shiftNote says how far a recorded scope is moved in time, if at all.
+func shiftNote(src *recorded.Source) string {
+	if src.Shift() == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", shifted by %v (newest at %s)", time.Duration(src.Shift())*time.Millisecond, fmtMs(src.Newest()))
+}
+
+// recordedFlag is --recorded: SCOPE=FILE pairs, from repeated flags or a
+// comma-separated list (the environment variable's form).
+type recordedFlag []recordedFile
+
+type recordedFile struct {
+	scope bkjob.Scope
+	path  string
+}
+
+func (f *recordedFlag) String() string {
+	var parts []string
+	for _, r := range *f {
+		parts = append(parts, r.scope.String()+"="+r.path)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *recordedFlag) Set(v string) error {
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		sc, path, ok := strings.Cut(item, "=")
+		if !ok || path == "" {
+			return fmt.Errorf("want SCOPE=FILE, e.g. biz:2=tasks.jsonl, not %q", item)
+		}
+		scope, err := bkjob.ParseScope(sc)
+		if err != nil {
+			return fmt.Errorf("%q: %v", item, err)
+		}
+		for _, r := range *f {
+			if r.scope == scope {
+				return fmt.Errorf("scope %s is given twice", scope)
+			}
+		}
+		*f = append(*f, recordedFile{scope: scope, path: path})
+	}
 	return nil
 }
 
