@@ -154,6 +154,14 @@ func Load(path string, scope bkjob.Scope) (*Source, error) {
 func Read(r io.Reader, scope bkjob.Scope, name string) (*Source, error) {
 	s := &Source{scope: scope, name: name, byID: map[int64]int{}}
 	firstLine := map[int64]int{}
+	strs := map[string]string{} // names and operators repeat: keep one copy of each
+	intern := func(v string) string {
+		if c, ok := strs[v]; ok {
+			return c
+		}
+		strs[v] = v
+		return v
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
 	line := 0
@@ -187,6 +195,7 @@ func Read(r io.Reader, scope bkjob.Scope, name string) (*Source, error) {
 			return nil, fail(fmt.Errorf("more than %d tasks: record a shorter window", MaxTasks))
 		}
 		firstLine[j.ID] = line
+		j.Scope, j.Name, j.Operator = scope, intern(j.Name), intern(j.Operator)
 		s.tasks = append(s.tasks, j)
 		s.newest = max(s.newest, j.CreateTime, j.StartTime, j.EndTime)
 	}
