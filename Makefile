@@ -3,8 +3,10 @@ GO          ?= go
 ARGS        ?=
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 60s
+IMAGE       ?= bkjob-mock:dev
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test lint bench fuzz update-golden load
+.PHONY: help run build test lint bench fuzz update-golden load image image-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -34,3 +36,10 @@ fuzz: ## fuzz the request path (FUZZTIME=5m for longer)
 
 update-golden: ## rewrite the golden responses under fixtures/golden
 	$(GO) test ./mock -run Golden -count=1 -update
+
+image: ## build the container image $(IMAGE): a static binary copied into FROM scratch (see docs/deploy.md)
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w -X main.Version=$(VERSION)" -o bin/image/bkjob-mock ./cmd/bkjob-mock
+	docker build -t $(IMAGE) .
+
+image-test: image ## run the image, ask it the default query and /__mock/health, stop it (needs a docker daemon)
+	IMAGE=$(IMAGE) sh deploy/image-test.sh

@@ -121,7 +121,7 @@ func (srv *Server) handleData() http.Handler {
 			writeMockError(w, e)
 			return
 		}
-		items := x.gen.history.List(x.query, now)
+		items := x.gen.list(x.query, now)
 		w.Header().Set("X-Mock-Query", x.params.Encode())
 		writeList(w, items, x.requestID)
 	})

@@ -137,6 +137,9 @@ func (srv *Server) cors(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Add("Vary", "Origin")
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if preflight { // answered here, before any exchange: the gateway's id too
+			h[gatewayRequestIDHeader] = []string{newGatewayRequestID()}
+		}
 		if origin == "" || !policy.allows(origin) {
 			if origin != "" && preflight {
 				srv.log.WarnContext(r.Context(), "CORS preflight refused", "origin", origin, "path", r.URL.Path, "allowed", origins)

@@ -21,9 +21,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/fixtures"
 	"github.com/bkjob-mock/bkjob-mock/internal/spec"
 	"github.com/bkjob-mock/bkjob-mock/mock/history"
+	"github.com/bkjob-mock/bkjob-mock/mock/recorded"
 )
 
 // Config configures a mock. Only Fixtures is required; every zero value
@@ -48,6 +50,13 @@ type Config struct {
 	// come from any address with "Authorization: Bearer TOKEN" or
 	// "X-Mock-Admin-Token: TOKEN"; when empty, only loopback clients may write.
 	AdminToken string
+
+	// Recorded serves these scopes from recorded tasks instead of their
+	// generated history; each must be a scope of the fixtures.
+	Recorded []*recorded.Source
+	// RecordedShift moves each recorded scope in time so that its newest
+	// time sits at the clock's now when the fixtures are loaded (New, Reload).
+	RecordedShift bool
 }
 
 // Server is the mock as an http.Handler whose fixtures can be replaced while it
@@ -70,9 +79,10 @@ type Server struct {
 // history and their scenario rules. Reload swaps it whole, so a request sees
 // one generation from its first layer to its last.
 type generation struct {
-	fx      *fixtures.Fixtures
-	history *history.History
-	rules   []rule
+	fx       *fixtures.Fixtures
+	history  *history.History
+	recorded map[bkjob.Scope]*recorded.Source // nil when none
+	rules    []rule
 }
 
 // New returns the mock. It loads the embedded openapi.yaml (once per process)
@@ -143,5 +153,9 @@ func (srv *Server) generation(fx *fixtures.Fixtures) (*generation, error) {
 	if err := opt.Check(fx); err != nil {
 		return nil, fmt.Errorf("mock: fixtures %s: %w", fx.Source, err)
 	}
-	return &generation{fx: fx, history: history.New(fx, opt), rules: rules}, nil
+	rec, err := srv.recordedScopes(fx)
+	if err != nil {
+		return nil, err
+	}
+	return &generation{fx: fx, history: history.New(fx, opt), recorded: rec, rules: rules}, nil
 }

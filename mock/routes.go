@@ -21,6 +21,9 @@ func (srv *Server) routes() http.Handler {
 	api := srv.exchanges(srv.logRequests(srv.journalRequests(srv.apiRoutes())))
 	return srv.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == adminPrefix || strings.HasPrefix(r.URL.Path, adminPrefix+"/") {
+			// API answers get theirs from exchanges; the mock's own too, so
+			// that every answer carries one.
+			w.Header()[gatewayRequestIDHeader] = []string{newGatewayRequestID()}
 			admin.ServeHTTP(w, r)
 			return
 		}

@@ -29,14 +29,14 @@ func (g *generation) shape(sc *scenario, q bkjob.Query, now, seed int64) []bkjob
 	switch sc.def.name {
 	case "running":
 		q.Status = nil
-		items := g.history.List(q, now)
+		items := g.list(q, now)
 		for i := range items {
 			makeRunning(&items[i], now)
 		}
 		return g.fill(items, q, now, seed, q.Length, true)
 	case "full-page":
 		q.Length = maxLength
-		return g.fill(g.history.List(q, now), q, now, seed, maxLength, false)
+		return g.fill(g.list(q, now), q, now, seed, maxLength, false)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -153,8 +154,28 @@ func gatewayBadRequest(reason string) *gatewayError {
 	return &gatewayError{http.StatusBadRequest, gatewayInvalidArgs, "INVALID_ARGS", `Parameters error [reason="` + reason + `"]`}
 }
 
+// gatewayNotFound is the gateway's 404. Control characters of the path are
+// written %XX in the message, so that the X-Bkapi-Error-Message header can
+// carry the same text as the body.
 func gatewayNotFound(method, path string) *gatewayError {
+	path = escapeControls(path)
 	return &gatewayError{http.StatusNotFound, 1640401, "API_NOT_FOUND", `API not found [method="` + method + `" path="` + path + `"]`}
+}
+
+// escapeControls writes the ASCII control characters of s as %XX.
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func (e *gatewayError) Error() string { return e.codeName + ": " + e.message }

@@ -24,7 +24,7 @@ func (srv *Server) handleJobInstanceList() http.Handler {
 		if sc := x.plan.get(slotAnswer, stageData); sc != nil {
 			items = x.gen.shape(sc, x.query, now, srv.cfg.Seed)
 		} else {
-			items = x.gen.history.List(x.query, now)
+			items = x.gen.list(x.query, now)
 		}
 		writeList(w, items, x.requestID)
 	})

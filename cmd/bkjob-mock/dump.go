@@ -16,6 +16,7 @@ import (
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/mock/history"
+	"github.com/bkjob-mock/bkjob-mock/mock/recorded"
 )
 
 const dumpUsage = `Usage: bkjob-mock dump --scope TYPE:ID [flags]
@@ -145,52 +146,10 @@ var dumpColumns = []string{
 	"create_time", "start_time", "end_time", "total_time", "hosts",
 }
 
-// dumpRecord is a task as one JSON line; absent fields are omitted.
-type dumpRecord struct {
-	JobInstanceID int64    `json:"job_instance_id"`
-	ScopeType     string   `json:"bk_scope_type"`
-	ScopeID       string   `json:"bk_scope_id"`
-	BizID         *int64   `json:"bk_biz_id,omitempty"`
-	TemplateID    int64    `json:"job_template_id"`
-	PlanID        int64    `json:"job_plan_id"`
-	CronID        int64    `json:"job_cron_id"`
-	Name          string   `json:"name"`
-	Operator      string   `json:"operator"`
-	LaunchMode    int      `json:"launch_mode"`
-	Status        int      `json:"status"`
-	Type          int      `json:"type"`
-	CreateTime    int64    `json:"create_time"`
-	StartTime     *int64   `json:"start_time,omitempty"`
-	EndTime       *int64   `json:"end_time,omitempty"`
-	TotalTime     *int64   `json:"total_time,omitempty"`
-	Hosts         []string `json:"hosts"`
-}
+// dumpRecord is a task as one JSON line, the format serve --recorded reads.
+type dumpRecord = recorded.Record
 
-func newDumpRecord(j *bkjob.JobInstance) dumpRecord {
-	r := dumpRecord{
-		JobInstanceID: j.ID, ScopeType: j.Scope.Type, ScopeID: j.Scope.ID,
-		TemplateID: j.TemplateID, PlanID: j.PlanID, CronID: j.CronID,
-		Name: j.Name, Operator: j.Operator,
-		LaunchMode: int(j.LaunchMode), Status: int(j.Status), Type: int(j.Type),
-		CreateTime: j.CreateTime, Hosts: j.Hosts,
-	}
-	if j.Scope.Type == bkjob.ScopeBiz {
-		r.BizID = &j.BizID
-	}
-	if j.StartTime != 0 {
-		r.StartTime = &j.StartTime
-	}
-	if j.EndTime != 0 {
-		r.EndTime = &j.EndTime
-	}
-	if j.HasTotalTime {
-		r.TotalTime = &j.TotalTime
-	}
-	if r.Hosts == nil {
-		r.Hosts = []string{}
-	}
-	return r
-}
+func newDumpRecord(j *bkjob.JobInstance) dumpRecord { return recorded.NewRecord(j) }
 
 // writeJSONL returns a writer of one JSON object per task; nil ends the output.
 func writeJSONL(w io.Writer) func(*bkjob.JobInstance) error {

@@ -49,6 +49,7 @@ Usage:
   bkjob-mock serve     [flags]   run the mock server (bkjob-mock serve --help)
   bkjob-mock contract  [flags]   check an implementation against the contract
   bkjob-mock dump      [flags]   print the job history the mock holds for a scope
+  bkjob-mock record    [flags]   record the tasks of a scope from a server, for serve --recorded
   bkjob-mock version             print the version
 `
 
@@ -62,6 +63,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":    {run: runServe, prefix: "bkjob-mock:"},
 	"dump":     {run: runDump, prefix: "bkjob-mock:"},
+	"record":   {run: runRecord, prefix: "bkjob-mock record:", usageHint: "Run 'bkjob-mock record --help' for usage."},
 	"contract": {run: runContract, prefix: "bkjob-mock contract:", usageHint: "Run 'bkjob-mock contract --help' for usage."},
 }
 

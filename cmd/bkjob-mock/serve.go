@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/mock"
+	"github.com/bkjob-mock/bkjob-mock/mock/recorded"
 )
 
 const serveUsage = `Usage: bkjob-mock serve [flags]
@@ -41,6 +43,8 @@ type serveFlags struct {
 	journalMax byteSize
 	adminToken string
 	watch      bool
+	recorded   recordedFlag
+	shift      bool
 }
 
 // Bounds of --journal-size and --journal-bytes: the journal is held in memory.
@@ -62,6 +66,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.journalMax, "journal-bytes", fmt.Sprintf("the most memory the journal holds, as bytes or with a unit (KiB, MiB, GiB, KB, MB, GB), from %s to %s; the oldest entries go first", byteSize(minJournalBytes), byteSize(maxJournalBytes)))
 	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
+	fs.Var(&f.recorded, "recorded", "serve a scope from recorded tasks instead of generating them: `SCOPE=FILE` (JSONL of record or dump), repeatable or comma-separated; the scope must be in the fixtures")
+	fs.BoolVar(&f.shift, "recorded-shift", false, "move each --recorded scope in time so that its newest time sits at now (taken at start and at each reload)")
 }
 
 // config checks the flags and returns the mock's configuration (without its
@@ -82,9 +88,20 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 	if f.basePath != "" && !strings.HasPrefix(f.basePath, "/") {
 		return mock.Config{}, nil, usagef("--base-path must start with /, got %q", f.basePath)
 	}
+	if f.shift && len(f.recorded) == 0 {
+		return mock.Config{}, nil, usagef("--recorded-shift needs --recorded SCOPE=FILE")
+	}
 	hc, err := f.history.resolve()
 	if err != nil {
 		return mock.Config{}, nil, err
+	}
+	var sources []*recorded.Source
+	for _, r := range f.recorded {
+		src, err := recorded.Load(r.path, r.scope)
+		if err != nil {
+			return mock.Config{}, nil, usagef("--recorded %s=%s: %v", r.scope, r.path, err)
+		}
+		sources = append(sources, src)
 	}
 	cfg := mock.Config{
 		Fixtures:     hc.fixtures,
@@ -96,6 +113,9 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 		JournalSize:  f.journal, // 0 keeps no journal
 		JournalBytes: int64(f.journalMax),
 		AdminToken:   f.adminToken,
+
+		Recorded:      sources,
+		RecordedShift: f.shift,
 	}
 	if hc.pinned {
 		pinned := time.UnixMilli(hc.now)
@@ -133,7 +153,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	handler, err := mock.New(cfg)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	if f.watch {
 		go handler.Watch(ctx, f.history.fixtures, mock.DefaultWatchInterval)
@@ -154,7 +174,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, hc.source, f.quirks)
+	for _, src := range handler.Recorded() {
+		fmt.Fprintf(stdout, "recorded %s: %d tasks from %s%s\n", src.Scope(), src.Len(), src.Name(), shiftNote(src))
+	}
 	fmt.Fprintf(stdout, "admin page http://%s/__mock/\n", ln.Addr())
+	if note := adminWriteNote(ln.Addr(), cfg.AdminToken != ""); note != "" {
+		fmt.Fprintln(stdout, note)
+	}
 	base := "/"
 	if cfg.BasePath != "" {
 		base = "/ and " + cfg.BasePath
@@ -175,6 +201,66 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintln(stdout, "bkjob-mock stopped")
 	return nil
+}
+
+// shiftNote says how far a recorded scope is moved in time, if at all.
+func shiftNote(src *recorded.Source) string {
+	if src.Shift() == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", shifted by %v (newest at %s)", time.Duration(src.Shift())*time.Millisecond, fmtMs(src.Newest()))
+}
+
+// recordedFlag is --recorded: SCOPE=FILE pairs, from repeated flags or a
+// comma-separated list (the environment variable's form).
+type recordedFlag []recordedFile
+
+type recordedFile struct {
+	scope bkjob.Scope
+	path  string
+}
+
+func (f *recordedFlag) String() string {
+	var parts []string
+	for _, r := range *f {
+		parts = append(parts, r.scope.String()+"="+r.path)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *recordedFlag) Set(v string) error {
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		sc, path, ok := strings.Cut(item, "=")
+		if !ok || path == "" {
+			return fmt.Errorf("want SCOPE=FILE, e.g. biz:2=tasks.jsonl, not %q", item)
+		}
+		scope, err := bkjob.ParseScope(sc)
+		if err != nil {
+			return fmt.Errorf("%q: %v", item, err)
+		}
+		for _, r := range *f {
+			if r.scope == scope {
+				return fmt.Errorf("scope %s is given twice", scope)
+			}
+		}
+		*f = append(*f, recordedFile{scope: scope, path: path})
+	}
+	return nil
+}
+
+// adminWriteNote says who may write to the admin API when that is not what a
+// local run expects: with a token, anyone who sends it; without one, only
+// loopback clients, which on a non-loopback address (a container, a shared
+// host) means no one else.
+func adminWriteNote(addr net.Addr, token bool) string {
+	if token {
+		return "admin API writes need the admin token (Authorization: Bearer TOKEN), from any host"
+	}
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return ""
+	}
+	return "admin API writes only from loopback clients: set --admin-token (BKJOB_MOCK_ADMIN_TOKEN) to switch scenarios from other hosts"
 }
 
 // newLogger returns the request logger for a --log-level.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,4 +114,18 @@ func TestServeAdmin(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// A mock listening beyond loopback (a container) says that admin writes need
+// the token; a local one says nothing unless a token is set.
+func TestAdminWriteNote(t *testing.T) {
+	t.Parallel()
+	loop := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	any4 := &net.TCPAddr{IP: net.IPv4zero, Port: 8080}
+	any6 := &net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}
+	assert.Empty(t, adminWriteNote(loop, false))
+	assert.Contains(t, adminWriteNote(any4, false), "BKJOB_MOCK_ADMIN_TOKEN")
+	assert.Contains(t, adminWriteNote(any6, false), "only from loopback")
+	assert.Contains(t, adminWriteNote(any4, true), "need the admin token")
+	assert.Contains(t, adminWriteNote(loop, true), "need the admin token")
 }
