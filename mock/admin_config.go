@@ -44,10 +44,18 @@ func (srv *Server) handleConfig() http.Handler {
 			journal["size"], journal["held"], journal["last_id"] = size, n, last
 		}
 		cfg := srv.cfg
+		clock := cfg.Clock
+		if clock == "" {
+			clock = "running"
+			if cfg.Now != nil {
+				clock = "custom"
+			}
+		}
 		writeAdminJSON(w, http.StatusOK, map[string]any{
 			"seed":   cfg.Seed,
 			"now":    now.Format(time.RFC3339Nano),
 			"now_ms": now.UnixMilli(),
+			"clock":  clock,
 			"fixtures": map[string]any{
 				"source": g.fx.Source,
 				"scopes": scopes,
