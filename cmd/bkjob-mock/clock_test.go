@@ -133,3 +133,14 @@ func TestServeClockRun(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// serve --help names every flag added here and every header the admin token
+// is accepted from.
+func TestServeHelp(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, nil, "serve", "--help")
+	assert.Equal(t, 0, r.code)
+	assert.Empty(t, r.stderr)
+	assert.Contains(t, r.stdout, "-clock")
+	assert.Contains(t, r.stdout, "Authorization: Bearer TOKEN or X-Mock-Admin-Token: TOKEN")
+}

@@ -55,7 +55,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins: comma-separated ORIGIN, scheme://host:* (any port) or *; off for none (default "+mock.DefaultCORSOrigins+")")
 	fs.StringVar(&f.logLevel, "log-level", "info", "request log level: debug, info, warn, error or off")
 	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, fmt.Sprintf("how many requests the journal (GET /__mock/requests) keeps, at most %d; 0 for none", maxJournalSize))
-	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
+	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token, sent as Authorization: Bearer TOKEN or "+mock.AdminTokenHeader+": TOKEN; default: loopback only")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 }
 
