@@ -40,7 +40,8 @@ func newJournal(size int) *journal {
 // made (spec.MaskURL, spec.MaskHeader), so nothing that reads the journal can leak them.
 type journalEntry struct {
 	ID             uint64        `json:"id"`
-	Time           time.Time     `json:"time"`
+	Time           time.Time     `json:"time"`      // wall clock
+	MockTime       time.Time     `json:"mock_time"` // the mock's clock (pinned or running), as the Date header says
 	Method         string        `json:"method"`
 	URL            string        `json:"url"` // path and query, as sent
 	Host           string        `json:"host"`
@@ -152,6 +153,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 	d := time.Since(x.start)
 	e := &journalEntry{
 		Time:           x.start,
+		MockTime:       x.mockStart,
 		Method:         r.Method,
 		URL:            spec.MaskURL(r.URL.RequestURI()),
 		Host:           r.Host,
