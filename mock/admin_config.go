@@ -56,6 +56,7 @@ func (srv *Server) handleConfig() http.Handler {
 			"now":    now.Format(time.RFC3339Nano),
 			"now_ms": now.UnixMilli(),
 			"clock":  clock,
+			"wall":   time.Now().UTC().Format(time.RFC3339Nano), // the real time, beside the mock's clock
 			"fixtures": map[string]any{
 				"source": g.fx.Source,
 				"scopes": scopes,
