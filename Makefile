@@ -4,7 +4,7 @@ ARGS        ?=
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 60s
 
-.PHONY: help run build test lint bench fuzz update-golden load
+.PHONY: help run build test docs-check lint bench fuzz update-golden load
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ test: ## gofmt and go mod tidy checks, vet, then every test with the race detect
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+docs-check: ## run the ```console walk-throughs of README.md and docs/ against a fresh mock (also part of test)
+	BKJOB_DOCS_CHECK=1 $(GO) test -count=1 -run '^TestDocs$$' ./cmd/bkjob-mock
 
 lint: ## vet and staticcheck (pinned)
 	$(GO) vet ./...
