@@ -9,12 +9,12 @@ FUZZTIME    ?= 60s
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-# run builds, then execs the binary: "go run" exits 1 when interrupted, so
-# Ctrl-C would end with "make: *** Error 1"; serve itself exits 0 after a
-# graceful shutdown.
+# run builds, then execs the binary, quietly: the banner is what it prints.
+# ("go run" exits 1 when interrupted, so Ctrl-C would end with "make: ***
+# Error 1"; serve itself exits 0 after a graceful shutdown.)
 run: ## run the mock on its embedded default data (ARGS="--now 2026-11-29T10:00:00+08:00" to pin the clock)
-	$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
-	exec bin/bkjob-mock serve $(ARGS)
+	@$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
+	@exec bin/bkjob-mock serve $(ARGS)
 
 build: ## build bin/bkjob-mock
 	$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
