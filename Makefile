@@ -6,13 +6,17 @@ FUZZTIME    ?= 60s
 IMAGE       ?= bkjob-mock:dev
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test lint bench fuzz update-golden load image image-test
+.PHONY: help run build test docs-check lint bench fuzz update-golden load image image-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
+# run builds, then execs the binary, quietly: the banner is what it prints.
+# ("go run" exits 1 when interrupted, so Ctrl-C would end with "make: ***
+# Error 1"; serve itself exits 0 after a graceful shutdown.)
 run: ## run the mock on its embedded default data (ARGS="--now 2026-11-29T10:00:00+08:00" to pin the clock)
-	$(GO) run ./cmd/bkjob-mock serve $(ARGS)
+	@$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
+	@exec bin/bkjob-mock serve $(ARGS)
 
 build: ## build bin/bkjob-mock
 	$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
@@ -23,6 +27,9 @@ test: ## gofmt and go mod tidy checks, vet, then every test with the race detect
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+docs-check: ## run the ```console walk-throughs of README.md and docs/ against a fresh mock (also part of test)
+	BKJOB_DOCS_CHECK=1 $(GO) test -count=1 -run '^TestDocs$$' ./cmd/bkjob-mock
 
 lint: ## vet and staticcheck (pinned)
 	$(GO) vet ./...

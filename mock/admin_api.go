@@ -239,6 +239,7 @@ type ruleView struct {
 	User     string            `json:"user,omitempty"`
 	Params   map[string]string `json:"params,omitempty"`
 	Source   string            `json:"source"`
+	HiddenBy []string          `json:"hidden_by,omitempty"` // the sources that win over it on every request it matches
 }
 
 func (srv *Server) ruleViews() []ruleView {
@@ -261,7 +262,8 @@ func (srv *Server) ruleViews() []ruleView {
 // switched on, and the fixtures rules.
 func (srv *Server) handleScenarioList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeAdminJSON(w, http.StatusOK, map[string]any{"active": srv.store.views(), "rules": srv.ruleViews()})
+		active, rules := srv.scenarioViews()
+		writeAdminJSON(w, http.StatusOK, map[string]any{"active": active, "rules": rules})
 	})
 }
 

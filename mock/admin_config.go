@@ -45,10 +45,19 @@ func (srv *Server) handleConfig() http.Handler {
 			journal["bytes"], journal["max_bytes"] = st.Bytes, st.MaxBytes
 		}
 		cfg := srv.cfg
+		clock := cfg.Clock
+		if clock == "" {
+			clock = "running"
+			if cfg.Now != nil {
+				clock = "custom"
+			}
+		}
 		writeAdminJSON(w, http.StatusOK, map[string]any{
 			"seed":   cfg.Seed,
 			"now":    now.Format(time.RFC3339Nano),
 			"now_ms": now.UnixMilli(),
+			"clock":  clock,
+			"wall":   time.Now().UTC().Format(time.RFC3339Nano), // the real time, beside the mock's clock
 			"fixtures": map[string]any{
 				"source": g.fx.Source,
 				"scopes": scopes,

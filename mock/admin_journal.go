@@ -60,7 +60,8 @@ func newJournal(size int, budget int64) *journal {
 // made (spec.MaskURL, spec.MaskHeader), so nothing that reads the journal can leak them.
 type journalEntry struct {
 	ID             uint64        `json:"id"`
-	Time           time.Time     `json:"time"`
+	Time           time.Time     `json:"time"`      // wall clock
+	MockTime       time.Time     `json:"mock_time"` // the mock's clock (pinned or running), as the Date header says
 	Method         string        `json:"method"`
 	URL            string        `json:"url"` // path and query, as sent
 	Host           string        `json:"host"`
@@ -286,6 +287,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 	var tr truncation
 	e := &journalEntry{
 		Time:           x.start,
+		MockTime:       x.mockStart,
 		Method:         r.Method,
 		URL:            clip(spec.MaskURL(r.URL.RequestURI()), maxJournalURL, &tr.URL),
 		Host:           clip(r.Host, maxJournalField, &tr.Fields),

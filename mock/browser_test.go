@@ -61,7 +61,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 	// A request from outside the page shows up in its journal, with its user and status.
 	status, body := browserGet(t, srv, bkjob.UserAPIPath, browserWindow("biz:2", 30*24*time.Hour)+"&name=browser-probe", browserAdmin)
 	require.Equal(t, http.StatusOK, status, "body: %s", body)
-	wd.waitFor("the request in the journal", journalRow(`tr.cells[3].textContent.includes('name=browser-probe')`), []any{"admin", "", "200"})
+	wd.waitFor("the request in the journal", journalRow(`tr.cells[4].textContent.includes('name=browser-probe')`), []any{"admin", "", "200"})
 
 	// Switch no-permission on with a click; the next answer is a 403.
 	wd.click(`#switches button[data-scenario="no-permission"]`)
@@ -70,7 +70,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 	status, body = browserGet(t, srv, bkjob.UserAPIPath, browserWindow("biz:2", 30*24*time.Hour), browserZhangsan)
 	require.Equal(t, http.StatusForbidden, status, "body: %s", body)
 	assert.Contains(t, string(body), `"NO_PERMISSION"`)
-	wd.waitFor("the 403 in the journal", journalRow(`tr.cells[5].textContent.includes('no-permission (admin:1)')`), []any{"zhangsan", "no-permission (admin:1)", "403"})
+	wd.waitFor("the 403 in the journal", journalRow(`tr.cells[6].textContent.includes('no-permission (admin:1)')`), []any{"zhangsan", "no-permission (admin:1)", "403"})
 
 	// All off: the real answer again.
 	wd.click(`#clear-scenarios`)
@@ -133,11 +133,23 @@ func TestAdminPageInBrowser(t *testing.T) {
 	wd.waitFor("the rows with status=4 again", dataIDs, failed)
 	wd.waitFor("the refusal gone", `return document.querySelector('#data-error').hidden`, true)
 
-	if path := os.Getenv("BKJOB_BROWSER_SCREENSHOT"); path != "" { // to look at the page
-		var png []byte
-		require.NoError(t, wd.call(http.MethodGet, wd.session+"/screenshot", nil, &png))
-		require.NoError(t, os.WriteFile(path, png, 0o644))
+	wd.screenshot("")
+}
+
+// screenshot saves the window as PNG to $BKJOB_BROWSER_SCREENSHOT with
+// suffix before its extension, when that is set: to look at the page.
+func (wd *webDriver) screenshot(suffix string) {
+	wd.t.Helper()
+	path := os.Getenv("BKJOB_BROWSER_SCREENSHOT")
+	if path == "" {
+		return
 	}
+	if suffix != "" {
+		path = strings.TrimSuffix(path, ".png") + "-" + suffix + ".png"
+	}
+	var png []byte
+	require.NoError(wd.t, wd.call(http.MethodGet, wd.session+"/screenshot", nil, &png))
+	require.NoError(wd.t, os.WriteFile(path, png, 0o644))
 }
 
 // browserServer starts a mock with the default fixtures at browserNow. The
@@ -209,7 +221,7 @@ const dataIDs = `return [...document.querySelectorAll('` + browserDataTable + `'
 // first journal row that match (a JavaScript condition on tr), or null.
 func journalRow(match string) string {
 	return `const tr = [...document.querySelectorAll('#journal-table tbody tr')].find(tr => ` + match + `);
-		return tr ? [tr.cells[4].textContent, tr.cells[5].textContent, tr.cells[6].textContent] : null`
+		return tr ? [tr.cells[5].textContent, tr.cells[6].textContent, tr.cells[7].textContent] : null`
 }
 
 // browserBinaries finds chromium and chromedriver, or skips (fails when
@@ -391,6 +403,17 @@ func (wd *webDriver) try(script string, args ...any) (any, error) {
 	}
 	var v any
 	err := wd.call(http.MethodPost, wd.session+"/execute/sync", map[string]any{"script": script, "args": args}, &v)
+	return v, err
+}
+
+// tryAsync runs script in the page as an asynchronous script: it ends by
+// calling its last argument (arguments[0] when there are no args) with its value.
+func (wd *webDriver) tryAsync(script string, args ...any) (any, error) {
+	if args == nil {
+		args = []any{}
+	}
+	var v any
+	err := wd.call(http.MethodPost, wd.session+"/execute/async", map[string]any{"script": script, "args": args}, &v)
 	return v, err
 }
 

@@ -46,8 +46,9 @@ func (k apiKind) String() string {
 // query again.
 type exchange struct {
 	start     time.Time
-	requestID string // job_request_id: the same for identical requests
-	en        bool   // Blueking-Language: en
+	mockStart time.Time // the mock's clock as the request came in (the Date header)
+	requestID string    // job_request_id: the same for identical requests
+	en        bool      // Blueking-Language: en
 	gen       *generation
 	api       apiKind // set by the route
 
@@ -220,7 +221,8 @@ func (srv *Server) exchanges(next http.Handler) http.Handler {
 		x := srv.decodeRequest(r, srv.gen.Load())
 		h := w.Header()
 		h[gatewayRequestIDHeader] = []string{newGatewayRequestID()}
-		h["Date"] = []string{srv.now().UTC().Format(http.TimeFormat)}
+		x.mockStart = srv.now()
+		h["Date"] = []string{x.mockStart.UTC().Format(http.TimeFormat)}
 		x.w = answerWriter{ResponseWriter: w, length: -1}
 		next.ServeHTTP(&x.w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
 	})

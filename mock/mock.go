@@ -34,6 +34,7 @@ type Config struct {
 	Fixtures   *fixtures.Fixtures
 	Seed       int64            // seed of the generated history; 0 picks one (see Server.Seed)
 	Now        func() time.Time // the clock; nil means time.Now
+	Clock      string           // how Now behaves in words, for GET /__mock/config ("pinned at T", "running from T"); "" means "running" when Now is nil
 	Quirks     bool             // reproduce the real server's bugs instead of the contract
 	BasePath   string           // also serve the API under this prefix, e.g. /prod
 	CORSOrigin string           // allowed browser origins, comma-separated (ORIGIN, scheme://host:* or *); "" means DefaultCORSOrigins, "off" none

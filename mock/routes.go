@@ -68,6 +68,7 @@ func (srv *Server) adminRoutes() http.Handler {
 
 	m.Handle("GET /__mock/config", srv.handleConfig())
 	m.Handle("GET /__mock/data", srv.handleData())
+	m.Handle("GET /__mock/data/histogram", srv.handleDataHistogram())
 
 	m.Handle("GET /__mock/scenarios/catalog", handleScenarioCatalog())
 	m.Handle("GET /__mock/scenarios", srv.handleScenarioList())
@@ -80,6 +81,7 @@ func (srv *Server) adminRoutes() http.Handler {
 	m.Handle("DELETE /__mock/requests", srv.handleRequestClear())
 	m.Handle("GET /__mock/requests/{id}", srv.limitExports(srv.handleRequestGet()))
 	m.Handle("GET /__mock/requests/{id}/curl", srv.limitExports(srv.handleRequestCurl()))
+	m.Handle("GET /__mock/requests/{id}/har", srv.limitExports(srv.handleRequestHAROne()))
 
 	m.Handle("/__mock/", handleAdminNotFound())
 	return m

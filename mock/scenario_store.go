@@ -56,6 +56,7 @@ type activationView struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	Used      int64      `json:"used"`
+	HiddenBy  []string   `json:"hidden_by,omitempty"` // the sources that win over it on every request it matches
 }
 
 func (a *activation) view() activationView {
@@ -163,13 +164,13 @@ func (st *scenarioStore) apply(p *plan, acts []*activation, scope bkjob.Scope, u
 	}
 }
 
-// views lists the live activations, newest first.
-func (st *scenarioStore) views() []activationView {
+// live lists the activations not expired, newest first.
+func (st *scenarioStore) live() []*activation {
 	now := st.now()
-	out := []activationView{}
+	var out []*activation
 	for _, a := range st.active() {
 		if !a.expired(now) {
-			out = append(out, a.view())
+			out = append(out, a)
 		}
 	}
 	return out

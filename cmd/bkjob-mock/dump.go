@@ -23,8 +23,9 @@ const dumpUsage = `Usage: bkjob-mock dump --scope TYPE:ID [flags]
 
 Prints the job history the mock holds for one scope, as of an instant: every
 task created in [--from, --to] and not yet archived, newest first (the API's
-order), with the fields get_job_instance_list returns plus "hosts" (targets,
-then file sources). Use the same --seed, --fixtures and --scale as the server
+order), with the fields get_job_instance_list returns plus two it does not:
+"job_cron_id" (the cron job that launched it, 0 for none; the API filters by
+it) and "hosts" (targets, then file sources). Use the same --seed, --fixtures and --scale as the server
 to see what it serves.
 
 --seed, --now, --fixtures and --scale fall back to the environment variables

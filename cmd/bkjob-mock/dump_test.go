@@ -237,6 +237,9 @@ func TestDumpUsage(t *testing.T) {
 		assert.Equal(t, 0, r.code)
 		assert.Contains(t, r.stdout, "Usage: bkjob-mock dump --scope TYPE:ID")
 		assert.Contains(t, r.stdout, "-format")
+		// every field a line has beyond the API's is named
+		assert.Contains(t, r.stdout, `"job_cron_id"`)
+		assert.Contains(t, r.stdout, `"hosts"`)
 		assert.Empty(t, r.stderr)
 	})
 }

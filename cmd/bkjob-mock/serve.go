@@ -45,6 +45,7 @@ type serveFlags struct {
 	watch      bool
 	recorded   recordedFlag
 	shift      bool
+	clock      string
 }
 
 // Bounds of --journal-size and --journal-bytes: the journal is held in memory.
@@ -56,7 +57,8 @@ const (
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on; port 0 picks a free port")
-	f.history.register(fs, "pin the clock to this instant (RFC3339 or Unix milliseconds); default: the clock runs")
+	f.history.register(fs, "start the clock at this instant (RFC3339 or Unix milliseconds), pinned there unless --clock run; default: the real time, running")
+	fs.StringVar(&f.clock, "clock", "", "pinned (the default with --now: every answer reproducible) or run (starts at --now, then runs, so the data moves)")
 	fs.StringVar(&f.basePath, "base-path", "", "also serve the API under this path prefix, e.g. /prod")
 	fs.BoolVar(&f.quirks, "quirks", false, "reproduce the real server's bugs (500 on invalid status/launch_mode, invalid type ignored)")
 	fs.StringVar(&f.corsOrigin, "cors-origin", "", "allow browsers from these origins: comma-separated ORIGIN, scheme://host:* (any port) or *; off for none (default "+mock.DefaultCORSOrigins+")")
@@ -64,7 +66,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.journal, "journal-size", mock.DefaultJournalSize, fmt.Sprintf("how many requests the journal (GET /__mock/requests) keeps, at most %d; 0 for none", maxJournalSize))
 	f.journalMax = mock.DefaultJournalBytes
 	fs.Var(&f.journalMax, "journal-bytes", fmt.Sprintf("the most memory the journal holds, as bytes or with a unit (KiB, MiB, GiB, KB, MB, GB), from %s to %s; the oldest entries go first", byteSize(minJournalBytes), byteSize(maxJournalBytes)))
-	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token (Authorization: Bearer TOKEN); default: loopback only")
+	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token, sent as Authorization: Bearer TOKEN or "+mock.AdminTokenHeader+": TOKEN; default: loopback only")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 	fs.Var(&f.recorded, "recorded", "serve a scope from recorded tasks instead of generating them: `SCOPE=FILE` (JSONL of record or dump), repeatable or comma-separated; the scope must be in the fixtures")
 	fs.BoolVar(&f.shift, "recorded-shift", false, "move each --recorded scope in time so that its newest time sits at now (taken at start and at each reload)")
@@ -90,6 +92,9 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 	}
 	if f.shift && len(f.recorded) == 0 {
 		return mock.Config{}, nil, usagef("--recorded-shift needs --recorded SCOPE=FILE")
+	}
+	if f.clock != "" && f.clock != clockPinned && f.clock != clockRun {
+		return mock.Config{}, nil, usagef("--clock must be %s or %s, got %q", clockPinned, clockRun, f.clock)
 	}
 	hc, err := f.history.resolve()
 	if err != nil {
@@ -117,11 +122,39 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 		Recorded:      sources,
 		RecordedShift: f.shift,
 	}
-	if hc.pinned {
-		pinned := time.UnixMilli(hc.now)
-		cfg.Now = func() time.Time { return pinned }
-	}
+	cfg.Now, cfg.Clock = clockOf(f.clock, hc, time.Now)
 	return cfg, hc, nil
+}
+
+// The values of --clock.
+const (
+	clockPinned = "pinned"
+	clockRun    = "run"
+)
+
+// clockOf returns the mock's clock for --clock mode and --now (hc), and how
+// it behaves in words, as the banner and GET /__mock/config show it. wall is
+// the real clock. Without --now, "pinned" pins the instant the mock starts.
+// A nil clock is the real time.
+func clockOf(mode string, hc *historyConfig, wall func() time.Time) (func() time.Time, string) {
+	switch {
+	case mode == clockRun && hc.pinned:
+		start := time.UnixMilli(hc.now)
+		return runningFrom(start, wall), "running from " + start.UTC().Format(time.RFC3339Nano)
+	case mode == clockPinned || mode == "" && hc.pinned:
+		at := wall().Truncate(time.Millisecond)
+		if hc.pinned {
+			at = time.UnixMilli(hc.now)
+		}
+		return func() time.Time { return at }, "pinned at " + at.UTC().Format(time.RFC3339Nano)
+	}
+	return nil, "running"
+}
+
+// runningFrom is a clock that reads start now and then runs with wall.
+func runningFrom(start time.Time, wall func() time.Time) func() time.Time {
+	origin := wall()
+	return func() time.Time { return start.Add(wall().Sub(origin)) }
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -147,10 +180,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	cfg.Logger = logger
-	clock := "running"
-	if hc.pinned {
-		clock = "pinned at " + time.UnixMilli(hc.now).UTC().Format(time.RFC3339Nano)
-	}
 	handler, err := mock.New(cfg)
 	if err != nil {
 		return usageError(err)
@@ -173,7 +202,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
-	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, clock, hc.source, f.quirks)
+	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, cfg.Clock, hc.source, f.quirks)
 	for _, src := range handler.Recorded() {
 		fmt.Fprintf(stdout, "recorded %s: %d tasks from %s%s\n", src.Scope(), src.Len(), src.Name(), shiftNote(src))
 	}
