@@ -5,6 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 60s
 IMAGE       ?= bkjob-mock:dev
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LOAD_ARGS   ?=
 
 .PHONY: help run build test docs-check lint bench fuzz update-golden load image image-test
 
@@ -50,3 +51,7 @@ image: ## build the container image $(IMAGE): a static binary copied into FROM s
 
 image-test: image ## run the image, ask it the default query and /__mock/health, stop it (needs a docker daemon)
 	IMAGE=$(IMAGE) sh deploy/image-test.sh
+load: ## the mock against a bare handler on a query mix over loopback; exits 1 under the floor (LOAD_ARGS="--scale 1,10,100", see docs/speed.md)
+	$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
+	$(GO) build -o bin/bkjob-load ./cmd/bkjob-load
+	bin/bkjob-load --mock bin/bkjob-mock $(LOAD_ARGS)

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	bkjob "github.com/bkjob-mock/bkjob-mock"
+	"github.com/bkjob-mock/bkjob-mock/internal/loadtest"
+)
+
+// auth is the X-Bkapi-Authorization of every request: admin may read every scope.
+const auth = `{"bk_app_code":"bkjob-load","bk_app_secret":"any","bk_username":"admin"}`
+
+// noMatch is a filter no task of the default fixtures matches (script tasks
+// are never launched by cron) and that the history cannot rule out before
+// scanning, so the query reads (and first generates) every day of the window.
+const noMatch = "type=1&launch_mode=3"
+
+// result is one mode at one scale, measured.
+type result struct {
+	mode    string
+	scale   float64
+	cmp     loadtest.Comparison
+	verdict error
+}
+
+// measure runs every mode at every scale and prints the results.
+func measure(ctx context.Context, opt options, out io.Writer) error {
+	now, _ := time.Parse(time.RFC3339, opt.now)
+	mix := loadtest.Mix(opt.scope, now)
+	header := map[string]string{"X-Bkapi-Authorization": auth}
+	fmt.Fprintf(out, "mix: %d queries for %s (1/7/30-day windows x %d filters x %d pages), clock pinned at %s\n",
+		len(mix), opt.scope, len(loadtest.Filters), len(loadtest.Pages), opt.now)
+	fmt.Fprintf(out, "load: %d connections, %d rounds of %v against each, alternately, after a warm-up; medians\n",
+		opt.conns, opt.rounds, opt.duration)
+
+	var bare *process
+	defer func() {
+		if bare != nil {
+			bare.stop()
+		}
+	}()
+	var results []result
+	for _, scale := range opt.scales {
+		for _, mode := range opt.modes {
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--now", opt.now, "--seed", "1",
+				"--scale", strconv.FormatFloat(scale, 'g', -1, 64)}, modes[mode]...)
+			fmt.Fprintf(out, "\n%s %s\n", opt.mock, strings.Join(args, " "))
+			m, err := startMock(ctx, opt.mock, args, opt.mockLog)
+			if err != nil {
+				return err
+			}
+			res, err := func() (result, error) {
+				defer m.stop()
+				fmt.Fprintf(out, "  listening after %v\n", m.startup.Round(time.Millisecond))
+				if err := firstTouch(out, m.addr, now, opt.scope); err != nil {
+					return result{}, err
+				}
+				if bare == nil {
+					body, err := get(m.addr, loadtest.Query(opt.scope, now.Add(-30*24*time.Hour), now, "", ""))
+					if err != nil {
+						return result{}, fmt.Errorf("the default page: %w", err)
+					}
+					if bare, err = startBare(ctx, body); err != nil {
+						return result{}, err
+					}
+					fmt.Fprintf(out, "  bare handler: the default page's %d bytes\n", len(body))
+				}
+				return compare(ctx, out, opt, m.addr, bare.addr, mix, header)
+			}()
+			if err != nil {
+				return err
+			}
+			res.mode, res.scale = mode, scale
+			res.verdict = loadtest.Verdict(res.cmp, opt.floor, opt.maxP99)
+			results = append(results, res)
+		}
+	}
+	return report(out, opt, results)
+}
+
+// compare measures the mock and bare alternately and returns their medians.
+func compare(ctx context.Context, out io.Writer, opt options, mockAddr, bareAddr string, mix []string, header map[string]string) (result, error) {
+	runOn := func(addr string, d time.Duration) (loadtest.Summary, error) {
+		s, err := loadtest.Run(ctx, loadtest.Load{Addr: addr, Paths: mix, Header: header, Conns: opt.conns, Duration: d})
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		if err == nil && s.Errors > 0 {
+			err = fmt.Errorf("%d errors of %d requests at %s, the first: %s", s.Errors, s.Errors+s.Requests, addr, s.FirstErr)
+		}
+		return s, err
+	}
+	warm := min(opt.duration, time.Second)
+	for _, addr := range []string{mockAddr, bareAddr} {
+		if _, err := runOn(addr, warm); err != nil {
+			return result{}, err
+		}
+	}
+	var mocks, bares []loadtest.Summary
+	for round := range opt.rounds {
+		order := []string{mockAddr, bareAddr}
+		if round%2 == 1 {
+			order = []string{bareAddr, mockAddr}
+		}
+		for _, addr := range order {
+			s, err := runOn(addr, opt.duration)
+			if err != nil {
+				return result{}, err
+			}
+			if addr == mockAddr {
+				mocks = append(mocks, s)
+			} else {
+				bares = append(bares, s)
+			}
+		}
+		m, b := mocks[round], bares[round]
+		fmt.Fprintf(out, "  round %d: mock %s | bare %s | ratio %.2f\n", round+1, line(m), line(b), m.Rate()/b.Rate())
+	}
+	cmp := loadtest.Comparison{Server: loadtest.MedianOf(mocks), Reference: loadtest.MedianOf(bares)}
+	return result{cmp: cmp}, nil
+}
+
+func line(s loadtest.Summary) string {
+	return fmt.Sprintf("%6.0f req/s p50 %s p99 %s", s.Rate(), ms(s.P50), ms(s.P99))
+}
+
+func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms" }
+
+// firstTouch times the first answers of a fresh mock: the default page of a
+// day (one or two days generated), then a 30-day query matching nothing
+// (every other day generated), then the same query again (all cached). The
+// difference is what generating the days cost.
+func firstTouch(out io.Writer, addr string, now time.Time, scope bkjob.Scope) error {
+	scan := loadtest.Query(scope, now.Add(-30*24*time.Hour), now, noMatch, "")
+	timed := func(path string) (time.Duration, error) {
+		t0 := time.Now()
+		body, err := get(addr, path)
+		if err == nil && path == scan && !bytes.HasPrefix(body, []byte(`{"data":{"job_instance_list":[]}`)) {
+			err = fmt.Errorf("%s matches tasks, so it does not show what a full scan costs", noMatch)
+		}
+		return time.Since(t0), err
+	}
+	day, err := timed(loadtest.Query(scope, now.Add(-24*time.Hour), now, "", ""))
+	if err != nil {
+		return err
+	}
+	cold, err := timed(scan)
+	if err != nil {
+		return err
+	}
+	warm, err := timed(scan)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  first 1-day page %s; 30-day scan: first %s, again %s, so about %s to generate a day\n",
+		ms(day), ms(cold), ms(warm), ms(max(cold-warm, 0)/30))
+	return nil
+}
+
+// get fetches path from addr as admin and returns the body of its 200 answer.
+func get(addr, path string) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Bkapi-Authorization", auth)
+	client := http.Client{Timeout: time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: status %d: %.300s", path, resp.StatusCode, body)
+	}
+	return body, err
+}
+
+// report prints the table of results and returns the failed verdicts.
+func report(out io.Writer, opt options, results []result) error {
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tscale\tmock req/s\tp50\tp99\tbare req/s\tp50\tp99\tratio\tp99 x bare\tvs first scale\t")
+	first := map[string]float64{}
+	var failed []error
+	for _, r := range results {
+		if _, ok := first[r.mode]; !ok {
+			first[r.mode] = r.cmp.Server.Rate
+		}
+		s, b := r.cmp.Server, r.cmp.Reference
+		fmt.Fprintf(tw, "%s\t%g\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%.1f\t%.2f\t\n", r.mode, r.scale,
+			s.Rate, ms(s.P50), ms(s.P99), b.Rate, ms(b.P50), ms(b.P99), r.cmp.Ratio(), r.cmp.P99Ratio(), s.Rate/first[r.mode])
+		if r.verdict != nil {
+			failed = append(failed, fmt.Errorf("%s at scale %g: %w", r.mode, r.scale, r.verdict))
+		}
+	}
+	tw.Flush()
+	if len(failed) > 0 {
+		return errors.Join(failed...)
+	}
+	fmt.Fprintf(out, "every ratio is at least the floor %.2f\n", opt.floor)
+	return nil
+}
+
+// process is a server the script started, listening on addr.
+type process struct {
+	cmd     *exec.Cmd
+	addr    string
+	startup time.Duration // from start to its "listening on" line
+	done    chan struct{} // closed when it has exited
+}
+
+// startMock starts the mock binary with args; its log goes to logFile or nowhere.
+func startMock(ctx context.Context, bin string, args []string, logFile string) (*process, error) {
+	cmd := exec.Command(bin, args...)
+	if logFile != "" {
+		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		cmd.Stderr = f
+	}
+	return start(ctx, cmd, "bkjob-mock listening on http://")
+}
+
+// startBare starts this binary as the bare handler of body.
+func startBare(ctx context.Context, body []byte) (*process, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "bare", "--addr", "127.0.0.1:0")
+	cmd.Stdin = bytes.NewReader(body)
+	return start(ctx, cmd, "bare listening on http://")
+}
+
+// start starts cmd and waits (at most 30s) for the line that says where it
+// listens; stdout is read to its end meanwhile.
+func start(ctx context.Context, cmd *exec.Cmd, prefix string) (*process, error) {
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				select {
+				case addrc <- a:
+				default:
+				}
+			}
+		}
+		cmd.Wait()
+		close(p.done)
+	}()
+	select {
+	case p.addr = <-addrc:
+		p.startup = time.Since(t0)
+		return p, nil
+	case <-p.done:
+		return nil, fmt.Errorf("%s exited before it listened: %v (--mock-log FILE keeps its log)", cmd.Path, cmd.ProcessState)
+	case <-time.After(30 * time.Second):
+		err = fmt.Errorf("%s did not listen within 30s", cmd.Path)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	p.stop()
+	return nil, err
+}
+
+// stop ends the process: SIGTERM, then SIGKILL after 5s.
+func (p *process) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
