@@ -58,6 +58,9 @@ type Config struct {
 	// RecordedShift moves each recorded scope in time so that its newest
 	// time sits at the clock's now when the fixtures are loaded (New, Reload).
 	RecordedShift bool
+	// Pprof serves net/http/pprof under /__mock/debug/pprof/ to loopback
+	// clients (403 to others); off, those paths answer 404.
+	Pprof bool
 }
 
 // Server is the mock as an http.Handler whose fixtures can be replaced while it

@@ -83,6 +83,12 @@ func (srv *Server) adminRoutes() http.Handler {
 	m.Handle("GET /__mock/requests/{id}/curl", srv.limitExports(srv.handleRequestCurl()))
 	m.Handle("GET /__mock/requests/{id}/har", srv.limitExports(srv.handleRequestHAROne()))
 
+	if srv.cfg.Pprof {
+		m.Handle(pprofPrefix, handlePprof())
+	} else {
+		m.Handle(pprofPrefix, handlePprofOff())
+	}
+
 	m.Handle("/__mock/", handleAdminNotFound())
 	return m
 }

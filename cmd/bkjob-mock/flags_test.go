@@ -228,3 +228,33 @@ func TestPickSeed(t *testing.T) {
 		assert.Equal(t, int64(1), pickSeed(strings.NewReader("abc")))
 	})
 }
+
+// TestServePprof: --pprof (or BKJOB_MOCK_PPROF) reaches mock.Config; off by default.
+func TestServePprof(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{"off by default", nil, nil, false},
+		{"flag", []string{"--pprof"}, nil, true},
+		{"environment", nil, map[string]string{"BKJOB_MOCK_PPROF": "true"}, true},
+		{"the flag wins", []string{"--pprof=false"}, map[string]string{"BKJOB_MOCK_PPROF": "true"}, false},
+	} {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		var f serveFlags
+		f.register(fs)
+		require.NoError(t, parseFlags(fs, tt.args, func(k string) string { return tt.env[k] }, "BKJOB_MOCK_"), tt.name)
+		cfg, _, err := f.config()
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, cfg.Pprof, tt.name)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var f serveFlags
+	f.register(fs)
+	err := parseFlags(fs, nil, func(k string) string { return map[string]string{"BKJOB_MOCK_PPROF": "maybe"}[k] }, "BKJOB_MOCK_")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "BKJOB_MOCK_PPROF")
+}

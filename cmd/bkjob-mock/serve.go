@@ -46,6 +46,7 @@ type serveFlags struct {
 	recorded   recordedFlag
 	shift      bool
 	clock      string
+	pprof      bool
 }
 
 // Bounds of --journal-size and --journal-bytes: the journal is held in memory.
@@ -67,6 +68,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.journalMax = mock.DefaultJournalBytes
 	fs.Var(&f.journalMax, "journal-bytes", fmt.Sprintf("the most memory the journal holds, as bytes or with a unit (KiB, MiB, GiB, KB, MB, GB), from %s to %s; the oldest entries go first", byteSize(minJournalBytes), byteSize(maxJournalBytes)))
 	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token, sent as Authorization: Bearer TOKEN or "+mock.AdminTokenHeader+": TOKEN; default: loopback only")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve net/http/pprof under /__mock/debug/pprof/ to loopback clients")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 	fs.Var(&f.recorded, "recorded", "serve a scope from recorded tasks instead of generating them: `SCOPE=FILE` (JSONL of record or dump), repeatable or comma-separated; the scope must be in the fixtures")
 	fs.BoolVar(&f.shift, "recorded-shift", false, "move each --recorded scope in time so that its newest time sits at now (taken at start and at each reload)")
@@ -121,6 +123,7 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 
 		Recorded:      sources,
 		RecordedShift: f.shift,
+		Pprof:         f.pprof,
 	}
 	cfg.Now, cfg.Clock = clockOf(f.clock, hc, time.Now)
 	return cfg, hc, nil
@@ -215,6 +218,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		base = "/ and " + cfg.BasePath
 	}
 	fmt.Fprintf(stdout, "API under %s, CORS origins %s\n", base, handler.CORSOrigins())
+	if f.pprof {
+		fmt.Fprintf(stdout, "profiles http://%s/__mock/debug/pprof/ (loopback clients only)\n", ln.Addr())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
