@@ -524,13 +524,7 @@ func runMutations(t *testing.T, good http.Handler, cfg func(baseURL string) cont
 	results := make([][]contract.CheckResult, len(mutations()))
 	for i, m := range mutations() {
 		t.Run(m.name, func(t *testing.T) {
-			srv := httptest.NewServer(m.wrap(good))
-			t.Cleanup(srv.Close)
-			c := cfg(srv.URL)
-			if m.ownClock {
-				c.From, c.To = time.Time{}, time.Time{}
-			}
-			res := runSuite(t, c)
+			res := runVariant(t, m, good, cfg)
 			assert.Equal(t, contract.VerdictFail, res.Verdict(), "a broken server must fail the run (exit 1)")
 			failed := map[string]bool{}
 			for _, c := range res.Checks {
@@ -560,19 +554,26 @@ func runMutations(t *testing.T, good http.Handler, cfg func(baseURL string) cont
 	}
 }
 
+// runVariant runs the suite against m wrapped around good, on the target's
+// own clock when m asks for it.
+func runVariant(t *testing.T, m mutation, good http.Handler, cfg func(baseURL string) contract.Config) *contract.Result {
+	t.Helper()
+	srv := httptest.NewServer(m.wrap(good))
+	t.Cleanup(srv.Close)
+	c := cfg(srv.URL)
+	if m.ownClock {
+		c.From, c.To = time.Time{}, time.Time{}
+	}
+	return runSuite(t, c)
+}
+
 // runHonest runs the suite against every honest variant of good: every
 // check passes.
 func runHonest(t *testing.T, good http.Handler, cfg func(baseURL string) contract.Config) {
 	t.Helper()
 	for _, m := range honest() {
 		t.Run(m.name, func(t *testing.T) {
-			srv := httptest.NewServer(m.wrap(good))
-			t.Cleanup(srv.Close)
-			c := cfg(srv.URL)
-			if m.ownClock {
-				c.From, c.To = time.Time{}, time.Time{}
-			}
-			res := runSuite(t, c)
+			res := runVariant(t, m, good, cfg)
 			for _, r := range res.Checks {
 				assert.Equal(t, contract.Pass, r.Status, "%s: %s", r.Name, r.Reason)
 			}
