@@ -2,6 +2,7 @@ package mock_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
+	"github.com/bkjob-mock/bkjob-mock/internal/loadtest"
+	"github.com/bkjob-mock/bkjob-mock/mock"
 )
 
 // BenchmarkHTTP measures the default query (30-day window, no filters,
@@ -89,6 +92,65 @@ func BenchmarkHandler(b *testing.B) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
+}
+
+// BenchmarkHandlerMix sends the load script's mix of 105 queries (make load)
+// to the handler alone, without the network: with the CLI's defaults (request
+// log at info, here to io.Discard, and a journal of 1000) and with neither.
+// Its allocs/op are the ones a request costs the server under load.
+func BenchmarkHandlerMix(b *testing.B) {
+	mix := loadtest.Mix(bkjob.Scope{Type: "biz", ID: "2"}, pinnedNow)
+	for _, bm := range []struct {
+		name   string
+		modify func(*mock.Config)
+	}{
+		{"default", func(c *mock.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		}},
+		{"quiet", func(c *mock.Config) { c.JournalSize = 0 }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			h := newHandler(b, bm.modify)
+			reqs := make([]*http.Request, len(mix))
+			for i, q := range mix {
+				reqs[i] = httptest.NewRequest(http.MethodGet, q, nil)
+				reqs[i].Header.Set("X-Bkapi-Authorization", adminAuth)
+				reqs[i].RemoteAddr = "127.0.0.1:40000"
+			}
+			for _, req := range reqs { // every day generated before timing
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+			w := &discardWriter{header: http.Header{}}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				clear(w.header)
+				w.status = 0
+				h.ServeHTTP(w, reqs[i%len(reqs)])
+				if w.status != http.StatusOK {
+					b.Fatalf("%s: status %d", mix[i%len(mix)], w.status)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.header }
+func (w *discardWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *discardWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 func fetch(b *testing.B, c *http.Client, url string) []byte {

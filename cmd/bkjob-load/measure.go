@@ -57,6 +57,7 @@ func measure(ctx context.Context, opt options, out io.Writer) error {
 		for _, mode := range opt.modes {
 			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--now", opt.now, "--seed", "1",
 				"--scale", strconv.FormatFloat(scale, 'g', -1, 64)}, modes[mode]...)
+			args = append(args, opt.extra...)
 			fmt.Fprintf(out, "\n%s %s\n", opt.mock, strings.Join(args, " "))
 			m, err := startMock(ctx, opt.mock, args, opt.mockLog)
 			if err != nil {
@@ -64,7 +65,7 @@ func measure(ctx context.Context, opt options, out io.Writer) error {
 			}
 			res, err := func() (result, error) {
 				defer m.stop()
-				fmt.Fprintf(out, "  listening after %v\n", m.startup.Round(time.Millisecond))
+				fmt.Fprintf(out, "  listening on http://%s after %v\n", m.addr, m.startup.Round(time.Millisecond))
 				if err := firstTouch(out, m.addr, now, opt.scope); err != nil {
 					return result{}, err
 				}

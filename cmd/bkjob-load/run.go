@@ -56,6 +56,7 @@ type options struct {
 	scales   []float64
 	modes    []string
 	mockLog  string
+	extra    []string // more serve flags
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -96,6 +97,8 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	fs.Float64Var(&opt.maxP99, "max-p99", 0, "also fail when the mock's p99 is over this multiple of bare's (0: not checked)")
 	fs.StringVar(&scales, "scale", scales, "comma-separated --scale values to measure the mock at; rates are compared with the first")
 	fs.StringVar(&modeList, "modes", modeList, "comma-separated modes: default (default serve flags), quiet (--log-level off --journal-size 0)")
+	serveArgs := ""
+	fs.StringVar(&serveArgs, "serve-args", "", `more flags for "bkjob-mock serve", separated by spaces, e.g. "--pprof"`)
 	fs.StringVar(&opt.mockLog, "mock-log", "", "append the mock's log to this file (default: discarded)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -108,6 +111,7 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return opt, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	opt.extra = strings.Fields(serveArgs)
 	var err error
 	if opt.scope, err = bkjob.ParseScope(scope); err != nil {
 		return opt, fmt.Errorf("--scope: %v", err)

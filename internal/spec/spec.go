@@ -74,26 +74,56 @@ func (s *Spec) Route(system bool) *routers.Route {
 	return s.User
 }
 
-// requestOptions validate parameters only: every problem (MultiError), no
-// defaults written back into the request, and no security check (the
-// gateway authenticates before validation runs).
+// requestOptions validate parameters only: every problem (MultiError) and no
+// defaults written back into the request.
 var requestOptions = openapi3filter.Options{
 	MultiError:          true,
 	SkipSettingDefaults: true,
-	AuthenticationFunc:  func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
 }
 
 var noPathParams = map[string]string{}
 
 // ValidateQuery validates the decoded query parameters of r against the
-// operation of the system or user API. It returns kin-openapi's error as is
-// (an openapi3.MultiError of *openapi3filter.RequestError), nil when valid.
+// query parameters of the system or user API's operation, each with
+// kin-openapi's openapi3filter.ValidateParameter, in the order
+// openapi3filter.ValidateRequest takes them (the path's, then the
+// operation's). It leaves out what ValidateRequest would find nothing wrong
+// with here: query parameters that are absent and not required (no defaults
+// are set), headers, and security (the gateway authenticates before
+// validation runs). It returns an openapi3.MultiError of
+// *openapi3filter.RequestError, nil when valid.
 func (s *Spec) ValidateQuery(ctx context.Context, r *http.Request, system bool, query url.Values) error {
-	return openapi3filter.ValidateRequest(ctx, &openapi3filter.RequestValidationInput{
+	route := s.Route(system)
+	input := &openapi3filter.RequestValidationInput{
 		Request:     r,
 		PathParams:  noPathParams,
 		QueryParams: query,
-		Route:       s.Route(system),
+		Route:       route,
 		Options:     &requestOptions,
-	})
+	}
+	var me openapi3.MultiError
+	check := func(p *openapi3.Parameter) {
+		if p.In != openapi3.ParameterInQuery {
+			return
+		}
+		if _, sent := query[p.Name]; !sent && !p.Required {
+			return
+		}
+		if err := openapi3filter.ValidateParameter(ctx, input, p); err != nil {
+			me = append(me, err)
+		}
+	}
+	ops := route.Operation.Parameters
+	for _, ref := range route.PathItem.Parameters {
+		if ops == nil || ops.GetByInAndName(ref.Value.In, ref.Value.Name) == nil {
+			check(ref.Value)
+		}
+	}
+	for _, ref := range ops {
+		check(ref.Value)
+	}
+	if len(me) > 0 {
+		return me
+	}
+	return nil
 }

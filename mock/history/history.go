@@ -158,11 +158,11 @@ func New(fx *fixtures.Fixtures, opt Options) *History {
 // With JobInstanceID > 0 only the scope, the id and IP apply; Offset and Length
 // still do. Length ≤ 0 gives an empty list; a negative Offset counts as 0.
 func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
-	out := []bkjob.JobInstance{}
 	s := h.scopes[q.Scope]
 	if s == nil || q.Length <= 0 {
-		return out
+		return []bkjob.JobInstance{}
 	}
+	out := make([]bkjob.JobInstance, 0, min(q.Length, maxPrealloc)) // one allocation for a page
 	skip := max(q.Offset, 0)
 	m, ok := s.matcher(q, now)
 	if !ok {
@@ -208,6 +208,10 @@ func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
 	}
 	return out
 }
+
+// maxPrealloc bounds the room List makes for a page before it finds its
+// items (the API's largest page is 200).
+const maxPrealloc = 200
 
 // Each calls fn for every task of scope created in [from, to] (inclusive,
 // Unix ms) and visible at now, in API order (create_time desc, id asc), until
