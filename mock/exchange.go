@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -106,7 +105,7 @@ func (x *exchange) decodeParams(quirks bool) {
 func (x *exchange) auth() (identity, *gatewayError) {
 	if !x.authDone {
 		x.authDone = true
-		x.ident, x.authErr = authenticate(x.gen.fx, x.authHdr, x.api != apiSystem)
+		x.ident, x.authErr = x.gen.auth.authenticate(x.gen.fx, x.authHdr, x.api != apiSystem)
 	}
 	return x.ident, x.authErr
 }
@@ -301,16 +300,16 @@ func newGatewayRequestID() string {
 // requestID returns the job_request_id of a request: 32 hex characters, the
 // same for identical requests so that recorded answers can be compared.
 func requestID(r *http.Request) string {
-	h := md5.New()
-	io.WriteString(h, r.Method)
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.URL.Path)
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.URL.RawQuery)
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.Header.Get(AuthHeader))
-	io.WriteString(h, "\x00")
-	io.WriteString(h, r.Header.Get(LanguageHeader))
-	var sum [md5.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	var buf [1024]byte // most requests: no allocation but the id
+	b := append(buf[:0], r.Method...)
+	b = append(b, 0)
+	b = append(b, r.URL.Path...)
+	b = append(b, 0)
+	b = append(b, r.URL.RawQuery...)
+	b = append(b, 0)
+	b = append(b, r.Header.Get(AuthHeader)...)
+	b = append(b, 0)
+	b = append(b, r.Header.Get(LanguageHeader)...)
+	sum := md5.Sum(b)
+	return hex.EncodeToString(sum[:])
 }

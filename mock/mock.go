@@ -87,6 +87,7 @@ type generation struct {
 	history  *history.History
 	recorded map[bkjob.Scope]*recorded.Source // nil when none
 	rules    []rule
+	auth     *authCache
 }
 
 // New returns the mock. It loads the embedded openapi.yaml (once per process)
@@ -161,5 +162,5 @@ func (srv *Server) generation(fx *fixtures.Fixtures) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &generation{fx: fx, history: history.New(fx, opt), recorded: rec, rules: rules}, nil
+	return &generation{fx: fx, history: history.New(fx, opt), recorded: rec, rules: rules, auth: &authCache{}}, nil
 }

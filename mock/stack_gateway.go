@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/bkjob-mock/bkjob-mock/fixtures"
 )
@@ -84,6 +85,54 @@ func authenticate(fx *fixtures.Fixtures, header string, needUser bool) (identity
 		}
 	}
 	return identity{}, gatewayBadRequest(reasonNoUser)
+}
+
+// authCache remembers what authenticate answered for the headers of one
+// generation's fixtures (the answer depends on nothing else), so that a
+// client sending the same header again is not decoded again. It holds at
+// most maxAuthCache headers, each at most maxAuthCacheKey bytes; past that,
+// headers are authenticated every time.
+type authCache struct {
+	mu sync.RWMutex
+	m  map[authKey]authAnswer
+}
+
+type authKey struct {
+	header   string
+	needUser bool
+}
+
+type authAnswer struct {
+	id  identity
+	err *gatewayError // shared by the requests with the header: never changed
+}
+
+const (
+	maxAuthCache    = 1024
+	maxAuthCacheKey = 1024
+)
+
+// authenticate is authenticate(fx, header, needUser), remembered.
+func (c *authCache) authenticate(fx *fixtures.Fixtures, header string, needUser bool) (identity, *gatewayError) {
+	key := authKey{header, needUser}
+	c.mu.RLock()
+	a, ok := c.m[key]
+	c.mu.RUnlock()
+	if ok {
+		return a.id, a.err
+	}
+	a.id, a.err = authenticate(fx, header, needUser)
+	if len(header) <= maxAuthCacheKey {
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[authKey]authAnswer{}
+		}
+		if len(c.m) < maxAuthCache {
+			c.m[key] = a
+		}
+		c.mu.Unlock()
+	}
+	return a.id, a.err
 }
 
 // handleAPINotFound answers any method or path the gateway does not know.
