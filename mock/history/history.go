@@ -182,12 +182,13 @@ func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
 		if create < lo || create > hi || !m.matchIP(t) {
 			return out
 		}
-		return append(out, h.instance(s, c, t, now))
+		return append(out, h.instance(s, c, t, now, nil))
 	}
 	lo, hi := h.window(q.CreateTimeStart, q.CreateTimeEnd, now)
 	if lo > hi {
 		return out
 	}
+	var hosts []string // the page's hosts share their backing arrays
 	for day := dayOf(hi); day >= dayOf(lo); day-- {
 		c := h.chunk(s, day, now)
 		i, j := c.span(lo, hi)
@@ -200,7 +201,7 @@ func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
 				skip--
 				continue
 			}
-			out = append(out, h.instance(s, c, t, now))
+			out = append(out, h.instance(s, c, t, now, &hosts))
 			if len(out) == q.Length {
 				return out
 			}
@@ -208,6 +209,9 @@ func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
 	}
 	return out
 }
+
+// hostsChunk is how many hosts List makes room for at a time.
+const hostsChunk = 64
 
 // maxPrealloc bounds the room List makes for a page before it finds its
 // items (the API's largest page is 200).
@@ -229,7 +233,7 @@ func (h *History) Each(scope bkjob.Scope, from, to, now int64, fn func(bkjob.Job
 		c := h.chunk(s, day, now)
 		i, j := c.span(lo, hi)
 		for ; i < j; i++ {
-			if !fn(h.instance(s, c, &c.tasks[i], now)) {
+			if !fn(h.instance(s, c, &c.tasks[i], now, nil)) {
 				return
 			}
 		}
@@ -306,7 +310,11 @@ func (h *History) lookup(s *scopeHistory, id, now int64) (*chunk, int, bool) {
 }
 
 // instance renders task t of chunk c as the API reports it at now.
-func (h *History) instance(s *scopeHistory, c *chunk, t *task, now int64) bkjob.JobInstance {
+//
+// With hosts not nil, the instance's Hosts are appended to *hosts (a new
+// array of hostsChunk when full), so that a page allocates them a few times
+// rather than once per instance.
+func (h *History) instance(s *scopeHistory, c *chunk, t *task, now int64, hosts *[]string) bkjob.JobInstance {
 	create := c.start + int64(t.off)
 	minute := (create - Epoch) / minuteMs
 	ji := bkjob.JobInstance{
@@ -342,12 +350,26 @@ func (h *History) instance(s *scopeHistory, c *chunk, t *task, now int64) bkjob.
 	default: // rolling waiting
 		ji.StartTime = start
 	}
-	ji.Hosts = make([]string, 0, bits.OnesCount64(t.targets|t.sources))
+	n := bits.OnesCount64(t.targets | t.sources)
+	var buf []string
+	if hosts != nil {
+		if cap(*hosts)-len(*hosts) < n {
+			*hosts = make([]string, 0, max(n, hostsChunk))
+		}
+		buf = *hosts
+	} else {
+		buf = make([]string, 0, n)
+	}
+	first := len(buf)
 	for m := t.targets; m != 0; m &= m - 1 {
-		ji.Hosts = append(ji.Hosts, s.hosts[bits.TrailingZeros64(m)])
+		buf = append(buf, s.hosts[bits.TrailingZeros64(m)])
 	}
 	for m := t.sources &^ t.targets; m != 0; m &= m - 1 {
-		ji.Hosts = append(ji.Hosts, s.hosts[bits.TrailingZeros64(m)])
+		buf = append(buf, s.hosts[bits.TrailingZeros64(m)])
+	}
+	ji.Hosts = buf[first:len(buf):len(buf)] // capped: appending to it never reaches the next one's
+	if hosts != nil {
+		*hosts = buf
 	}
 	return ji
 }
