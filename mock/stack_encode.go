@@ -11,28 +11,40 @@ import (
 // omitted, never written as null, like the real server.
 func appendList(b []byte, items []bkjob.JobInstance, requestID string) []byte {
 	b = append(b, `{"data":{"job_instance_list":[`...)
+	var scope bkjob.Scope
+	var scopeJSON []byte // `,"bk_scope_type":…,"bk_scope_id":…` of scope: a page has one scope
 	for i := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendItem(b, &items[i])
+		if j := &items[i]; scopeJSON == nil || j.Scope != scope {
+			scope = j.Scope
+			scopeJSON = appendScope(scopeJSON[:0], scope)
+		}
+		b = appendItem(b, &items[i], scopeJSON)
 	}
 	b = append(b, `]},"job_request_id":`...)
 	b = appendString(b, requestID)
 	return append(b, "}\n"...)
 }
 
-func appendItem(b []byte, j *bkjob.JobInstance) []byte {
+// appendScope appends the scope's fields of an item.
+func appendScope(b []byte, scope bkjob.Scope) []byte {
+	b = append(b, `,"bk_scope_type":`...)
+	b = appendString(b, scope.Type)
+	b = append(b, `,"bk_scope_id":`...)
+	return appendString(b, scope.ID)
+}
+
+// appendItem appends j, its scope's fields given as appendScope wrote them.
+func appendItem(b []byte, j *bkjob.JobInstance, scopeJSON []byte) []byte {
 	b = append(b, `{"job_instance_id":`...)
 	b = strconv.AppendInt(b, j.ID, 10)
 	if j.Scope.Type == bkjob.ScopeBiz {
 		b = append(b, `,"bk_biz_id":`...)
 		b = strconv.AppendInt(b, j.BizID, 10)
 	}
-	b = append(b, `,"bk_scope_type":`...)
-	b = appendString(b, j.Scope.Type)
-	b = append(b, `,"bk_scope_id":`...)
-	b = appendString(b, j.Scope.ID)
+	b = append(b, scopeJSON...)
 	b = append(b, `,"job_template_id":`...)
 	b = strconv.AppendInt(b, j.TemplateID, 10)
 	b = append(b, `,"job_plan_id":`...)

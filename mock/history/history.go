@@ -412,8 +412,9 @@ func (s *scopeHistory) matcher(q bkjob.Query, now int64) (m matcher, ok bool) {
 	if strings.TrimSpace(q.Name) != "" {
 		m.names = make([]bool, len(s.names))
 		any := false
+		pat := newLike(q.Name)
 		for i, n := range s.names {
-			m.names[i] = likeContains(n, q.Name)
+			m.names[i] = pat.contains(n)
 			any = any || m.names[i]
 		}
 		if !any {

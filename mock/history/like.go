@@ -7,12 +7,25 @@ import "unicode"
 // '_' exactly one character (a rune, so one Chinese character). Nothing is
 // escaped, as in the real server: '%' and '_' in pat are wildcards and '\' is
 // an ordinary character.
-func likeContains(s, pat string) bool {
+func likeContains(s, pat string) bool { return newLike(pat).contains(s) }
+
+// like is a compiled likeContains pattern: '%' + pat + '%' as runes.
+type like []rune
+
+func newLike(pat string) like {
 	p := make([]rune, 0, len(pat)+2)
 	p = append(p, '%')
 	p = append(p, []rune(pat)...)
-	p = append(p, '%')
-	r := []rune(s)
+	return append(p, '%')
+}
+
+// contains is likeContains(s, pat) for the pattern p was made of.
+func (p like) contains(s string) bool {
+	var buf [64]rune // names are short: no allocation
+	r := buf[:0]
+	for _, c := range s {
+		r = append(r, c)
+	}
 	// Greedy matching with backtracking to the last '%': linear for
 	// patterns with one '%' run, O(len(s)·len(p)) at worst.
 	i, j, star, mark := 0, 0, -1, 0
