@@ -79,7 +79,7 @@ func measure(ctx context.Context, opt options, out io.Writer) error {
 					}
 					fmt.Fprintf(out, "  bare handler: the default page's %d bytes\n", len(body))
 				}
-				return compare(ctx, out, opt, m.addr, bare.addr, mix, header)
+				return compare(ctx, out, opt, m, bare, mix, header)
 			}()
 			if err != nil {
 				return err
@@ -93,9 +93,18 @@ func measure(ctx context.Context, opt options, out io.Writer) error {
 }
 
 // compare measures the mock and bare alternately and returns their medians.
-func compare(ctx context.Context, out io.Writer, opt options, mockAddr, bareAddr string, mix []string, header map[string]string) (result, error) {
+func compare(ctx context.Context, out io.Writer, opt options, mock, bare *process, mix []string, header map[string]string) (result, error) {
+	mockAddr, bareAddr := mock.addr, bare.addr
 	runOn := func(addr string, d time.Duration) (loadtest.Summary, error) {
+		p := mock
+		if addr == bareAddr {
+			p = bare
+		}
+		cpu0, cpuOK := p.cpu()
 		s, err := loadtest.Run(ctx, loadtest.Load{Addr: addr, Paths: mix, Header: header, Conns: opt.conns, Duration: d})
+		if cpu1, ok := p.cpu(); ok && cpuOK {
+			s.CPU = cpu1 - cpu0
+		}
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err()
 		}
@@ -135,8 +144,10 @@ func compare(ctx context.Context, out io.Writer, opt options, mockAddr, bareAddr
 }
 
 func line(s loadtest.Summary) string {
-	return fmt.Sprintf("%6.0f req/s p50 %s p99 %s", s.Rate(), ms(s.P50), ms(s.P99))
+	return fmt.Sprintf("%6.0f req/s p50 %s p99 %s cpu %s/req", s.Rate(), ms(s.P50), ms(s.P99), us(s.CPUPerRequest()))
 }
+
+func us(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e3, 'f', 1, 64) + "µs" }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms" }
 
@@ -195,7 +206,7 @@ func get(addr, path string) ([]byte, error) {
 func report(out io.Writer, opt options, results []result) error {
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tscale\tmock req/s\tp50\tp99\tbare req/s\tp50\tp99\tratio\tp99 x bare\tvs first scale\t")
+	fmt.Fprintln(tw, "mode\tscale\tmock req/s\tp50\tp99\tcpu/req\tbare req/s\tp50\tp99\tcpu/req\tratio\tp99 x bare\tvs first scale\t")
 	first := map[string]float64{}
 	var failed []error
 	for _, r := range results {
@@ -203,8 +214,8 @@ func report(out io.Writer, opt options, results []result) error {
 			first[r.mode] = r.cmp.Server.Rate
 		}
 		s, b := r.cmp.Server, r.cmp.Reference
-		fmt.Fprintf(tw, "%s\t%g\t%.0f\t%s\t%s\t%.0f\t%s\t%s\t%.2f\t%.1f\t%.2f\t\n", r.mode, r.scale,
-			s.Rate, ms(s.P50), ms(s.P99), b.Rate, ms(b.P50), ms(b.P99), r.cmp.Ratio(), r.cmp.P99Ratio(), s.Rate/first[r.mode])
+		fmt.Fprintf(tw, "%s\t%g\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.2f\t%.1f\t%.2f\t\n", r.mode, r.scale,
+			s.Rate, ms(s.P50), ms(s.P99), us(s.CPU), b.Rate, ms(b.P50), ms(b.P99), us(b.CPU), r.cmp.Ratio(), r.cmp.P99Ratio(), s.Rate/first[r.mode])
 		if r.verdict != nil {
 			failed = append(failed, fmt.Errorf("%s at scale %g: %w", r.mode, r.scale, r.verdict))
 		}
@@ -289,6 +300,35 @@ func start(ctx context.Context, cmd *exec.Cmd, prefix string) (*process, error) 
 	}
 	p.stop()
 	return nil, err
+}
+
+// cpu returns the CPU time the process has used so far (user and system),
+// read from /proc on Linux; ok is false elsewhere. Ticks are taken as
+// 1/100 s, the USER_HZ of every Linux architecture Go runs on.
+func (p *process) cpu() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU reads utime + stime from the text of /proc/PID/stat.
+func parseStatCPU(stat string) (time.Duration, bool) {
+	i := strings.LastIndexByte(stat, ')') // the command name may hold spaces and parentheses
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state); utime, stime are fields 14, 15
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+s) * 10 * time.Millisecond, true
 }
 
 // stop ends the process: SIGTERM, then SIGKILL after 5s.

@@ -72,7 +72,7 @@ func TestReport(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, report(&out, opt, results))
 	assert.Contains(t, out.String(), "every ratio is at least the floor 0.40")
-	assert.Regexp(t, `default +10 +450 +1\.00ms +2\.00ms +1000 .* 0\.45 +2\.0 +0\.90`, out.String())
+	assert.Regexp(t, `default +10 +450 +1\.00ms +2\.00ms +0\.0µs +1000 .* 0\.45 +2\.0 +0\.90`, out.String())
 
 	results = append(results, result{mode: "quiet", scale: 1, cmp: cmp(300), verdict: loadtest.Verdict(cmp(300), 0.40, 0)})
 	err := report(io.Discard, opt, results)
@@ -105,4 +105,15 @@ func TestBare(t *testing.T) {
 
 	assert.Error(t, runBare(context.Background(), nil, strings.NewReader(""), io.Discard), "no body")
 	assert.Error(t, runBare(context.Background(), []string{"--nope"}, nil, io.Discard), "unknown flag")
+}
+
+func TestParseStatCPU(t *testing.T) {
+	t.Parallel()
+	d, ok := parseStatCPU("4242 (bkjob mock (x)) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 0 0 20 0 9 0 100 0 0")
+	require.True(t, ok)
+	assert.Equal(t, 3250*time.Millisecond, d, "utime 250 + stime 75 ticks")
+	for _, bad := range []string{"", "4242 bkjob-mock S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 ab 75 0"} {
+		_, ok := parseStatCPU(bad)
+		assert.False(t, ok, bad)
+	}
 }

@@ -115,11 +115,12 @@ func TestMedian(t *testing.T) {
 	assert.Equal(t, []float64{3, 1, 2}, xs, "not sorted in place")
 
 	m := MedianOf([]Summary{
-		{Requests: 100, Elapsed: time.Second, P50: 1, P99: 9},
-		{Requests: 300, Elapsed: time.Second, P50: 3, P99: 7},
-		{Requests: 200, Elapsed: 2 * time.Second, P50: 2, P99: 8},
+		{Requests: 100, Elapsed: time.Second, P50: 1, P99: 9, CPU: 3 * time.Millisecond},
+		{Requests: 300, Elapsed: time.Second, P50: 3, P99: 7, CPU: 3 * time.Millisecond},
+		{Requests: 200, Elapsed: 2 * time.Second, P50: 2, P99: 8, CPU: 8 * time.Millisecond},
 	})
-	assert.Equal(t, Medians{Rate: 100, P50: 2, P99: 8}, m)
+	assert.Equal(t, Medians{Rate: 100, P50: 2, P99: 8, CPU: 30 * time.Microsecond}, m)
+	assert.Zero(t, Summary{}.CPUPerRequest())
 }
 
 func TestVerdict(t *testing.T) {

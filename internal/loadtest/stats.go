@@ -40,7 +40,16 @@ type Summary struct {
 	Errors   int           // answers that were not 200, and failed connections
 	Elapsed  time.Duration // from the first request to the last answer
 	P50, P99 time.Duration
-	FirstErr string // what the first error was, "" when none
+	FirstErr string        // what the first error was, "" when none
+	CPU      time.Duration // the server's CPU time during the run, when known (0 otherwise)
+}
+
+// CPUPerRequest is the server's CPU time per answer, 0 when not known.
+func (s Summary) CPUPerRequest() time.Duration {
+	if s.Requests == 0 {
+		return 0
+	}
+	return s.CPU / time.Duration(s.Requests)
 }
 
 // Rate is the answers per second.
@@ -60,21 +69,24 @@ func summarize(latencies []time.Duration, errs int, firstErr string, elapsed tim
 	}
 }
 
-// Medians are the medians over rounds of one server's rate and percentiles.
+// Medians are the medians over rounds of one server's rate, percentiles and
+// CPU time per request.
 type Medians struct {
 	Rate     float64
 	P50, P99 time.Duration
+	CPU      time.Duration // per request; 0 when not known
 }
 
 // MedianOf returns the medians of rounds.
 func MedianOf(rounds []Summary) Medians {
-	var rate, p50, p99 []float64
+	var rate, p50, p99, cpu []float64
 	for _, r := range rounds {
 		rate = append(rate, r.Rate())
 		p50 = append(p50, float64(r.P50))
 		p99 = append(p99, float64(r.P99))
+		cpu = append(cpu, float64(r.CPUPerRequest()))
 	}
-	return Medians{Rate: Median(rate), P50: time.Duration(Median(p50)), P99: time.Duration(Median(p99))}
+	return Medians{Rate: Median(rate), P50: time.Duration(Median(p50)), P99: time.Duration(Median(p99)), CPU: time.Duration(Median(cpu))}
 }
 
 // Comparison is a server measured against a reference in the same run.
