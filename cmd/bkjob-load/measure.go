@@ -32,7 +32,8 @@ const noMatch = "type=1&launch_mode=3"
 type result struct {
 	mode    string
 	scale   float64
-	cmp     loadtest.Comparison
+	cmp     loadtest.Comparison // the mock against bare
+	mixRef  *loadtest.Medians   // bare-mix, when measured
 	verdict error
 }
 
@@ -63,7 +64,7 @@ func measure(ctx context.Context, opt options, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			res, err := func() (result, error) {
+			res, err := func() (res result, err error) {
 				defer m.stop()
 				fmt.Fprintf(out, "  listening on http://%s after %v\n", m.addr, m.startup.Round(time.Millisecond))
 				if err := firstTouch(out, m.addr, now, opt.scope); err != nil {
@@ -79,7 +80,35 @@ func measure(ctx context.Context, opt options, out io.Writer) error {
 					}
 					fmt.Fprintf(out, "  bare handler: the default page's %d bytes\n", len(body))
 				}
-				return compare(ctx, out, opt, m, bare, mix, header)
+				servers := []*process{m, bare}
+				if opt.bareMix {
+					bodies := map[string][]byte{}
+					for _, path := range mix {
+						if bodies[path], err = get(m.addr, path); err != nil {
+							return result{}, err
+						}
+					}
+					bm, err := startBareMix(ctx, bodies)
+					if err != nil {
+						return result{}, err
+					}
+					defer bm.stop()
+					size := 0
+					for _, b := range bodies {
+						size += len(b)
+					}
+					fmt.Fprintf(out, "  bare-mix handler: the mock's own %d answers, %d bytes on average\n", len(bodies), size/len(bodies))
+					servers = append(servers, bm)
+				}
+				meds, err := compare(ctx, out, opt, servers, mix, header)
+				if err != nil {
+					return result{}, err
+				}
+				res = result{cmp: loadtest.Comparison{Server: meds[0], Reference: meds[1]}}
+				if len(meds) > 2 {
+					res.mixRef = &meds[2]
+				}
+				return res, nil
 			}()
 			if err != nil {
 				return err
@@ -92,16 +121,13 @@ func measure(ctx context.Context, opt options, out io.Writer) error {
 	return report(out, opt, results)
 }
 
-// compare measures the mock and bare alternately and returns their medians.
-func compare(ctx context.Context, out io.Writer, opt options, mock, bare *process, mix []string, header map[string]string) (result, error) {
-	mockAddr, bareAddr := mock.addr, bare.addr
-	runOn := func(addr string, d time.Duration) (loadtest.Summary, error) {
-		p := mock
-		if addr == bareAddr {
-			p = bare
-		}
+// compare measures the servers alternately (the first is the mock, the
+// others references; the order turns every round) and returns the medians
+// of each.
+func compare(ctx context.Context, out io.Writer, opt options, servers []*process, mix []string, header map[string]string) ([]loadtest.Medians, error) {
+	runOn := func(p *process, d time.Duration) (loadtest.Summary, error) {
 		cpu0, cpuOK := p.cpu()
-		s, err := loadtest.Run(ctx, loadtest.Load{Addr: addr, Paths: mix, Header: header, Conns: opt.conns, Duration: d})
+		s, err := loadtest.Run(ctx, loadtest.Load{Addr: p.addr, Paths: mix, Header: header, Conns: opt.conns, Duration: d})
 		if cpu1, ok := p.cpu(); ok && cpuOK {
 			s.CPU = cpu1 - cpu0
 		}
@@ -109,38 +135,40 @@ func compare(ctx context.Context, out io.Writer, opt options, mock, bare *proces
 			err = ctx.Err()
 		}
 		if err == nil && s.Errors > 0 {
-			err = fmt.Errorf("%d errors of %d requests at %s, the first: %s", s.Errors, s.Errors+s.Requests, addr, s.FirstErr)
+			err = fmt.Errorf("%d errors of %d requests to the %s, the first: %s", s.Errors, s.Errors+s.Requests, p.name, s.FirstErr)
 		}
 		return s, err
 	}
 	warm := min(opt.duration, time.Second)
-	for _, addr := range []string{mockAddr, bareAddr} {
-		if _, err := runOn(addr, warm); err != nil {
-			return result{}, err
+	for _, p := range servers {
+		if _, err := runOn(p, warm); err != nil {
+			return nil, err
 		}
 	}
-	var mocks, bares []loadtest.Summary
+	runs := make([][]loadtest.Summary, len(servers))
 	for round := range opt.rounds {
-		order := []string{mockAddr, bareAddr}
-		if round%2 == 1 {
-			order = []string{bareAddr, mockAddr}
-		}
-		for _, addr := range order {
-			s, err := runOn(addr, opt.duration)
+		for k := range servers {
+			i := (k + round) % len(servers)
+			s, err := runOn(servers[i], opt.duration)
 			if err != nil {
-				return result{}, err
+				return nil, err
 			}
-			if addr == mockAddr {
-				mocks = append(mocks, s)
-			} else {
-				bares = append(bares, s)
-			}
+			runs[i] = append(runs[i], s)
 		}
-		m, b := mocks[round], bares[round]
-		fmt.Fprintf(out, "  round %d: mock %s | bare %s | ratio %.2f\n", round+1, line(m), line(b), m.Rate()/b.Rate())
+		fmt.Fprintf(out, "  round %d:", round+1)
+		for i, p := range servers {
+			if i > 0 {
+				fmt.Fprint(out, " |")
+			}
+			fmt.Fprintf(out, " %s %s", p.name, line(runs[i][round]))
+		}
+		fmt.Fprintf(out, " | ratio %.2f\n", runs[0][round].Rate()/runs[1][round].Rate())
 	}
-	cmp := loadtest.Comparison{Server: loadtest.MedianOf(mocks), Reference: loadtest.MedianOf(bares)}
-	return result{cmp: cmp}, nil
+	meds := make([]loadtest.Medians, len(servers))
+	for i := range servers {
+		meds[i] = loadtest.MedianOf(runs[i])
+	}
+	return meds, nil
 }
 
 func line(s loadtest.Summary) string {
@@ -209,6 +237,7 @@ func report(out io.Writer, opt options, results []result) error {
 	fmt.Fprintln(tw, "mode\tscale\tmock req/s\tp50\tp99\tcpu/req\tbare req/s\tp50\tp99\tcpu/req\tratio\tp99 x bare\tvs first scale\t")
 	first := map[string]float64{}
 	var failed []error
+	var mixRows []result
 	for _, r := range results {
 		if _, ok := first[r.mode]; !ok {
 			first[r.mode] = r.cmp.Server.Rate
@@ -216,11 +245,25 @@ func report(out io.Writer, opt options, results []result) error {
 		s, b := r.cmp.Server, r.cmp.Reference
 		fmt.Fprintf(tw, "%s\t%g\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%.2f\t%.1f\t%.2f\t\n", r.mode, r.scale,
 			s.Rate, ms(s.P50), ms(s.P99), us(s.CPU), b.Rate, ms(b.P50), ms(b.P99), us(b.CPU), r.cmp.Ratio(), r.cmp.P99Ratio(), s.Rate/first[r.mode])
+		if r.mixRef != nil {
+			mixRows = append(mixRows, r)
+		}
 		if r.verdict != nil {
 			failed = append(failed, fmt.Errorf("%s at scale %g: %w", r.mode, r.scale, r.verdict))
 		}
 	}
 	tw.Flush()
+	if len(mixRows) > 0 {
+		fmt.Fprintln(out, "\nagainst bare-mix (a bare handler sending the mock's own answers):")
+		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "mode\tscale\tbare-mix req/s\tp50\tp99\tcpu/req\tmock's ratio\tbare-mix/bare\t")
+		for _, r := range mixRows {
+			m := *r.mixRef
+			fmt.Fprintf(tw, "%s\t%g\t%.0f\t%s\t%s\t%s\t%.2f\t%.2f\t\n", r.mode, r.scale, m.Rate, ms(m.P50), ms(m.P99), us(m.CPU),
+				r.cmp.Server.Rate/m.Rate, m.Rate/r.cmp.Reference.Rate)
+		}
+		tw.Flush()
+	}
 	if len(failed) > 0 {
 		return errors.Join(failed...)
 	}
@@ -230,6 +273,7 @@ func report(out io.Writer, opt options, results []result) error {
 
 // process is a server the script started, listening on addr.
 type process struct {
+	name    string // mock, bare or bare-mix
 	cmd     *exec.Cmd
 	addr    string
 	startup time.Duration // from start to its "listening on" line
@@ -247,7 +291,11 @@ func startMock(ctx context.Context, bin string, args []string, logFile string) (
 		defer f.Close()
 		cmd.Stderr = f
 	}
-	return start(ctx, cmd, "bkjob-mock listening on http://")
+	p, err := start(ctx, cmd, "bkjob-mock listening on http://")
+	if p != nil {
+		p.name = "mock"
+	}
+	return p, err
 }
 
 // startBare starts this binary as the bare handler of body.
@@ -258,7 +306,30 @@ func startBare(ctx context.Context, body []byte) (*process, error) {
 	}
 	cmd := exec.Command(self, "bare", "--addr", "127.0.0.1:0")
 	cmd.Stdin = bytes.NewReader(body)
-	return start(ctx, cmd, "bare listening on http://")
+	p, err := start(ctx, cmd, "bare listening on http://")
+	if p != nil {
+		p.name = "bare"
+	}
+	return p, err
+}
+
+// startBareMix starts this binary as the bare handler of every answer.
+func startBareMix(ctx context.Context, bodies map[string][]byte) (*process, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var in bytes.Buffer
+	if err := loadtest.WriteBodies(&in, bodies); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "bare", "--addr", "127.0.0.1:0", "--mix")
+	cmd.Stdin = &in
+	p, err := start(ctx, cmd, "bare listening on http://")
+	if p != nil {
+		p.name = "bare-mix"
+	}
+	return p, err
 }
 
 // start starts cmd and waits (at most 30s) for the line that says where it

@@ -25,7 +25,7 @@ const (
 )
 
 const usage = `Usage: bkjob-load [flags]        measure bkjob-mock against a bare handler
-       bkjob-load bare [--addr A]  serve the bytes read from stdin (the reference)
+       bkjob-load bare [--addr A] [--mix]  serve the bytes read from stdin (the reference)
 
 Starts the bkjob-mock binary (--mock) and a bare net/http handler writing the
 default page's bytes with Content-Length, both on 127.0.0.1, and drives the same
@@ -57,6 +57,7 @@ type options struct {
 	modes    []string
 	mockLog  string
 	extra    []string // more serve flags
+	bareMix  bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -97,6 +98,7 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	fs.Float64Var(&opt.maxP99, "max-p99", 0, "also fail when the mock's p99 is over this multiple of bare's (0: not checked)")
 	fs.StringVar(&scales, "scale", scales, "comma-separated --scale values to measure the mock at; rates are compared with the first")
 	fs.StringVar(&modeList, "modes", modeList, "comma-separated modes: default (default serve flags), quiet (--log-level off --journal-size 0)")
+	fs.BoolVar(&opt.bareMix, "bare-mix", false, "also measure bare-mix: a bare handler sending the mock's own answer to each query of the mix")
 	serveArgs := ""
 	fs.StringVar(&serveArgs, "serve-args", "", `more flags for "bkjob-mock serve", separated by spaces, e.g. "--pprof"`)
 	fs.StringVar(&opt.mockLog, "mock-log", "", "append the mock's log to this file (default: discarded)")
@@ -156,21 +158,35 @@ func runBare(ctx context.Context, args []string, in io.Reader, stdout io.Writer)
 	fs := flag.NewFlagSet("bare", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	mix := fs.Bool("mix", false, "stdin holds a body per path (loadtest.WriteBodies), not one body for all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(in, 16<<20))
-	if err != nil {
-		return err
-	}
-	if len(body) == 0 {
-		return errors.New("no body on stdin")
+	var handler http.Handler
+	if *mix {
+		bodies, err := loadtest.ReadBodies(in)
+		if err != nil {
+			return err
+		}
+		if len(bodies) == 0 {
+			return errors.New("no bodies on stdin")
+		}
+		handler = loadtest.BareMix(bodies)
+	} else {
+		body, err := io.ReadAll(io.LimitReader(in, 16<<20))
+		if err != nil {
+			return err
+		}
+		if len(body) == 0 {
+			return errors.New("no body on stdin")
+		}
+		handler = loadtest.Bare(body)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: loadtest.Bare(body), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "bare listening on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

@@ -275,3 +275,40 @@ func TestDiscardChunked(t *testing.T) {
 		assert.Error(t, discardChunked(bufio.NewReader(strings.NewReader(raw))), raw)
 	}
 }
+
+func TestBodies(t *testing.T) {
+	t.Parallel()
+	bodies := map[string][]byte{"/a?x=1": []byte("one\n2 3\n"), "/b": {}, "/c?y= 2": []byte(`{"data":[]}`)}
+	var buf strings.Builder
+	require.NoError(t, WriteBodies(&buf, bodies))
+	got, err := ReadBodies(strings.NewReader(buf.String()))
+	require.NoError(t, err)
+	assert.Equal(t, len(bodies), len(got))
+	for p, b := range bodies {
+		assert.Equal(t, string(b), string(got[p]), p)
+	}
+	for _, bad := range []string{"x y\n", "3 4\n/ab", "0 1\nx", "-1 2\n"} {
+		_, err := ReadBodies(strings.NewReader(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestBareMix(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, BareMix(map[string][]byte{"/a?x=1": []byte("AAAA"), "/b": []byte("B")}))
+	for _, tc := range []struct {
+		path, body string
+		status     int
+	}{{"/a?x=1", "AAAA", 200}, {"/b", "B", 200}, {"/a", "", 404}, {"/a?x=2", "", 404}} {
+		resp, err := http.Get("http://" + addr + tc.path)
+		require.NoError(t, err)
+		body := new(strings.Builder)
+		_, _ = bufio.NewReader(resp.Body).WriteTo(body)
+		resp.Body.Close()
+		assert.Equal(t, tc.status, resp.StatusCode, tc.path)
+		if tc.status == 200 {
+			assert.Equal(t, tc.body, body.String(), tc.path)
+			assert.Equal(t, int64(len(tc.body)), resp.ContentLength, tc.path)
+		}
+	}
+}
