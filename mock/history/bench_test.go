@@ -77,40 +77,88 @@ func million(b *testing.B) *history.History {
 	fx := benchFixtures(b, 1, ratePerMillion)
 	h := history.New(fx, history.Options{Seed: 1})
 	materialize(h, fx)
-	b.ReportMetric(float64(count(h, fx)), "tasks")
+	millionTasks(b, count(h, fx))
 	return h
 }
 
 var bench1 = bkjob.Scope{Type: "biz", ID: "1"}
 
-func BenchmarkListDefault1M(b *testing.B) {
-	h := million(b)
-	q := bkjob.Query{Scope: bench1, CreateTimeStart: now - 30*day, CreateTimeEnd: now, Length: 10}
-	b.ResetTimer()
-	for b.Loop() {
-		if len(h.List(q, now)) != 10 {
-			b.Fatal("short page")
-		}
+// Budgets of DESIGN.md, per query at 1M tasks in the window.
+const (
+	budgetDefaultMs = 1.0
+	budgetNoMatchMs = 20.0
+)
+
+// reportBudget reports the mean time of a query in ms and as a fraction of
+// its budget (of-budget: under 1 is within it).
+func reportBudget(b *testing.B, budgetMs float64) {
+	ms := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / 1e6
+	b.ReportMetric(ms, "ms/query")
+	b.ReportMetric(ms/budgetMs, "of-budget")
+}
+
+// millionTasks fails b unless there are about 1M tasks: the budgets are for that.
+func millionTasks(b *testing.B, n int) {
+	if n < 950_000 || n > 1_050_000 {
+		b.Fatalf("%d tasks in the window, want about 1,000,000", n)
 	}
 }
 
+// BenchmarkListDefault1M is the default query (30 days, no filter, the
+// first page of 10) over a scope with 1M tasks in its window; budget 1 ms.
+func BenchmarkListDefault1M(b *testing.B) {
+	h := million(b)
+	q := bkjob.Query{Scope: bench1, CreateTimeStart: now - 30*day, CreateTimeEnd: now, Length: 10}
+	first := h.List(q, now)
+	if len(first) != 10 || first[0].CreateTime < first[9].CreateTime || first[0].CreateTime < now-day {
+		b.Fatalf("want the 10 newest tasks, got %d", len(first))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if page := h.List(q, now); len(page) != 10 || page[0].ID != first[0].ID {
+			b.Fatal("a different page")
+		}
+	}
+	reportBudget(b, budgetDefaultMs)
+}
+
+// BenchmarkListNoMatch1M are queries whose filters match none of the 1M
+// tasks of the window. The "scan" ones cannot be ruled out from the filters
+// alone: they read every task (budget 20 ms). The "ruled-out" ones name an
+// operator, name or cron the scope does not have, and answer at once.
 func BenchmarkListNoMatch1M(b *testing.B) {
 	h := million(b)
 	base := bkjob.Query{Scope: bench1, CreateTimeStart: now - 30*day, CreateTimeEnd: now, Length: 10}
-	cases := map[string]func(*bkjob.Query){
-		"operator":    func(q *bkjob.Query) { q.Operator = "nobody" },
-		"name":        func(q *bkjob.Query) { q.Name = "zzz" },
-		"cron":        func(q *bkjob.Query) { q.JobCronID = 999 },
-		"type+launch": func(q *bkjob.Query) { q.Type, q.LaunchMode = ptr(bkjob.TypeScript), ptr(bkjob.LaunchCron) }, // scans all
-		"status":      func(q *bkjob.Query) { q.Status = ptr(bkjob.StatusBlank) },                                   // scans all, computing each status
-		"ip+operator": func(q *bkjob.Query) { q.IP, q.Operator, q.Status = "10.1.0.1", "sunqi", ptr(bkjob.StatusStopping) },
-	}
-	for name, f := range cases {
+	for _, tc := range []struct {
+		name  string
+		scans bool
+		f     func(*bkjob.Query)
+	}{
+		{"scan/type+launch", true, func(q *bkjob.Query) { q.Type, q.LaunchMode = ptr(bkjob.TypeScript), ptr(bkjob.LaunchCron) }},
+		{"scan/status", true, func(q *bkjob.Query) { q.Status = ptr(bkjob.StatusStopping) }}, // computes each task's status
+		{"scan/ip+operator+status", true, func(q *bkjob.Query) { q.IP, q.Operator, q.Status = "10.1.0.1", "sunqi", ptr(bkjob.StatusStopping) }},
+		{"ruled-out/operator", false, func(q *bkjob.Query) { q.Operator = "nobody" }},
+		{"ruled-out/name", false, func(q *bkjob.Query) { q.Name = "zzz" }},
+		{"ruled-out/cron", false, func(q *bkjob.Query) { q.JobCronID = 999 }},
+	} {
 		q := base
-		f(&q)
-		b.Run(name, func(b *testing.B) {
+		tc.f(&q)
+		b.Run(tc.name, func(b *testing.B) {
+			if got := h.List(q, now); len(got) != 0 {
+				b.Fatalf("matches %d tasks", len(got))
+			}
+			if history.RuledOut(h, q, now) == tc.scans {
+				b.Fatalf("scans: want %v", tc.scans)
+			}
 			for b.Loop() {
-				h.List(q, now)
+				if len(h.List(q, now)) != 0 {
+					b.Fatal("matches")
+				}
+			}
+			if tc.scans {
+				reportBudget(b, budgetNoMatchMs)
+			} else {
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
 			}
 		})
 	}
@@ -150,7 +198,8 @@ func BenchmarkFirstQuery(b *testing.B) {
 	}
 }
 
-// BenchmarkMemory10M reports the heap a History holds for 10M tasks.
+// BenchmarkMemory10M reports the heap a History holds for 10M tasks, in
+// bytes per task and MiB; it fails over the budget of 2 GiB.
 func BenchmarkMemory10M(b *testing.B) {
 	if testing.Short() {
 		b.Skip("generates 10 million tasks")
@@ -166,9 +215,15 @@ func BenchmarkMemory10M(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		n := count(h, fx)
 		runtime.KeepAlive(h)
+		if n < 9_500_000 || n > 10_500_000 {
+			b.Fatalf("%d tasks, want about 10,000,000", n)
+		}
 		held := float64(after.HeapAlloc) - float64(before.HeapAlloc)
 		b.ReportMetric(float64(n), "tasks")
 		b.ReportMetric(held/float64(n), "bytes/task")
 		b.ReportMetric(held/(1<<20), "MiB")
+		if held > 2<<30 {
+			b.Errorf("%.0f MiB held for %d tasks, over the budget of 2 GiB", held/(1<<20), n)
+		}
 	}
 }
