@@ -147,7 +147,7 @@ func (w *watcher) poll(ctx context.Context, initial bool) {
 	if fi.ModTime().Equal(w.mod) && fi.Size() == w.size {
 		return
 	}
-	data, err := os.ReadFile(w.path)
+	data, err := fixtures.ReadFile(w.path) // at most fixtures.MaxFileBytes
 	if err != nil {
 		w.fail(ctx, err, initial)
 		return
