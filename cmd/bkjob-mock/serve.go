@@ -204,23 +204,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10, // request line and headers
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "bkjob-mock listening on http://%s\n", ln.Addr())
-	fmt.Fprintf(stdout, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, cfg.Clock, hc.source, f.quirks)
+	// The banner is written in one call: whoever waits for its first line
+	// reads the rest with it.
+	var banner strings.Builder
+	fmt.Fprintf(&banner, "bkjob-mock listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(&banner, "seed %d, clock %s, fixtures %s, quirks %v\n", cfg.Seed, cfg.Clock, hc.source, f.quirks)
 	for _, src := range handler.Recorded() {
-		fmt.Fprintf(stdout, "recorded %s: %d tasks from %s%s\n", src.Scope(), src.Len(), src.Name(), shiftNote(src))
+		fmt.Fprintf(&banner, "recorded %s: %d tasks from %s%s\n", src.Scope(), src.Len(), src.Name(), shiftNote(src))
 	}
-	fmt.Fprintf(stdout, "admin page http://%s/__mock/\n", ln.Addr())
+	fmt.Fprintf(&banner, "admin page http://%s/__mock/\n", ln.Addr())
 	if note := adminWriteNote(ln.Addr(), cfg.AdminToken != ""); note != "" {
-		fmt.Fprintln(stdout, note)
+		fmt.Fprintln(&banner, note)
 	}
 	base := "/"
 	if cfg.BasePath != "" {
 		base = "/ and " + cfg.BasePath
 	}
-	fmt.Fprintf(stdout, "API under %s, CORS origins %s\n", base, handler.CORSOrigins())
+	fmt.Fprintf(&banner, "API under %s, CORS origins %s\n", base, handler.CORSOrigins())
 	if f.pprof {
-		fmt.Fprintf(stdout, "profiles http://%s/__mock/debug/pprof/ (loopback clients only)\n", ln.Addr())
+		fmt.Fprintf(&banner, "profiles http://%s/__mock/debug/pprof/ (loopback clients only)\n", ln.Addr())
 	}
+	io.WriteString(stdout, banner.String())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
