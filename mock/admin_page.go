@@ -195,7 +195,7 @@ func (srv *Server) handleDataHistogram() http.Handler {
 			for i := range buckets {
 				buckets[i] = histogramBucket{Start: first + int64(i)*bucketMS, ByStatus: map[string]int{}}
 			}
-			g.history.Each(scope, from, to, now, func(j bkjob.JobInstance) bool {
+			err := g.history.EachContext(r.Context(), scope, from, to, now, func(j bkjob.JobInstance) bool {
 				b := &buckets[(j.CreateTime-first)/bucketMS]
 				b.Total++
 				b.ByStatus[strconv.Itoa(int(j.Status))]++
@@ -203,6 +203,10 @@ func (srv *Server) handleDataHistogram() http.Handler {
 				total++
 				return true
 			})
+			if err != nil {
+				writeMockError(w, &mockError{status: http.StatusGatewayTimeout, Code: "QUERY_BUDGET", Message: err.Error()})
+				return
+			}
 		}
 		seen := []int{}
 		for s := range statuses {

@@ -39,7 +39,12 @@ type Config struct {
 	BasePath   string           // also serve the API under this prefix, e.g. /prod
 	CORSOrigin string           // allowed browser origins, comma-separated (ORIGIN, scheme://host:* or *); "" means DefaultCORSOrigins, "off" none
 	Scale      float64          // multiplies every scope's task rate; 0 means 1
-	Logger     *slog.Logger     // request log; nil discards
+	// QueryBudget bounds the time one API query may spend generating and
+	// reading history: past it the query answers the gateway's 504
+	// (REQUEST_BACKEND_TIMEOUT) with X-Mock-Error: query-budget, and the days
+	// it asked for go on generating. 0 means DefaultQueryBudget.
+	QueryBudget time.Duration
+	Logger      *slog.Logger // request log; nil discards
 
 	// JournalSize is how many requests the journal keeps (the newest ones);
 	// 0 keeps no journal. DefaultJournalSize is the CLI's default.
@@ -62,6 +67,10 @@ type Config struct {
 	// clients (403 to others); off, those paths answer 404.
 	Pprof bool
 }
+
+// DefaultQueryBudget is how long one API query may spend generating and
+// reading history unless Config.QueryBudget says otherwise.
+const DefaultQueryBudget = 10 * time.Second
 
 // Server is the mock as an http.Handler whose fixtures can be replaced while it
 // serves (Reload, Watch). The journal and the scenarios switched on through the
@@ -154,7 +163,10 @@ func (srv *Server) generation(fx *fixtures.Fixtures) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := history.Options{Seed: srv.cfg.Seed, Scale: srv.cfg.Scale}
+	opt := history.Options{Seed: srv.cfg.Seed, Scale: srv.cfg.Scale, Budget: srv.cfg.QueryBudget}
+	if opt.Budget <= 0 {
+		opt.Budget = DefaultQueryBudget
+	}
 	if err := opt.Check(fx); err != nil {
 		return nil, fmt.Errorf("mock: fixtures %s: %w", fx.Source, err)
 	}

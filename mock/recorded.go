@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,14 +11,14 @@ import (
 )
 
 // list answers q from the recorded tasks of its scope when it has some, else
-// from the generated history.
-func (g *generation) list(q bkjob.Query, now int64) []bkjob.JobInstance {
+// from the generated history, within its budget (history.ListContext).
+func (g *generation) list(ctx context.Context, q bkjob.Query, now int64) ([]bkjob.JobInstance, error) {
 	if g.recorded != nil {
 		if s := g.recorded[q.Scope]; s != nil {
-			return s.List(q, now)
+			return s.List(q, now), nil
 		}
 	}
-	return g.history.List(q, now)
+	return g.history.ListContext(ctx, q, now)
 }
 
 // recordedScopes checks the recorded scopes of the configuration against fx

@@ -197,7 +197,7 @@ var scenarioCatalog = []*scenarioDef{
 		summary: "504 REQUEST_BACKEND_TIMEOUT (1650401); add latency to make it slow too",
 		example: "gateway-timeout, latency:3s",
 		gateway: func(string) *gatewayError {
-			return &gatewayError{http.StatusGatewayTimeout, 1650401, "REQUEST_BACKEND_TIMEOUT", `Request backend service timeout [upstream_error="cannot read header from upstream"]`}
+			return gatewayTimeout()
 		},
 	},
 

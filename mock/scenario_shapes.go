@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"context"
 	"hash/fnv"
 	"math/rand/v2"
 	"strconv"
@@ -25,20 +26,27 @@ const maxLength = 200
 // older than the last real one and inside the requested window, from the
 // scope's fixtures and a generator seeded by the seed and the query: the
 // same request gets the same page.
-func (g *generation) shape(sc *scenario, q bkjob.Query, now, seed int64) []bkjob.JobInstance {
+func (g *generation) shape(ctx context.Context, sc *scenario, q bkjob.Query, now, seed int64) ([]bkjob.JobInstance, error) {
 	switch sc.def.name {
 	case "running":
 		q.Status = nil
-		items := g.list(q, now)
+		items, err := g.list(ctx, q, now)
+		if err != nil {
+			return nil, err
+		}
 		for i := range items {
 			makeRunning(&items[i], now)
 		}
-		return g.fill(items, q, now, seed, q.Length, true)
+		return g.fill(items, q, now, seed, q.Length, true), nil
 	case "full-page":
 		q.Length = maxLength
-		return g.fill(g.list(q, now), q, now, seed, maxLength, false)
+		items, err := g.list(ctx, q, now)
+		if err != nil {
+			return nil, err
+		}
+		return g.fill(items, q, now, seed, maxLength, false), nil
 	}
-	return nil
+	return nil, nil
 }
 
 // makeRunning turns a task into one still running at now.

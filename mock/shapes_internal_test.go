@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -26,7 +27,8 @@ func TestMadeUpIDsDecodeToTheirMinute(t *testing.T) {
 		require.Nil(t, merr)
 		// An hour of biz 100 at night holds far fewer than 200 tasks: most are made up.
 		q := bkjob.Query{Scope: bkjob.Scope{Type: "biz", ID: "100"}, CreateTimeStart: now - 3600_000, CreateTimeEnd: now, Length: 10}
-		items := g.shape(&sc, q, now, 1)
+		items, err := g.shape(context.Background(), &sc, q, now, 1)
+		require.NoError(t, err)
 		require.Len(t, items, maxLength)
 		seen := map[int64]bool{}
 		for _, it := range items {

@@ -150,6 +150,11 @@ type gatewayError struct {
 
 const gatewayInvalidArgs = 1640001
 
+// gatewayTimeout is the gateway's 504: the backend did not answer in time.
+func gatewayTimeout() *gatewayError {
+	return &gatewayError{http.StatusGatewayTimeout, 1650401, "REQUEST_BACKEND_TIMEOUT", `Request backend service timeout [upstream_error="cannot read header from upstream"]`}
+}
+
 func gatewayBadRequest(reason string) *gatewayError {
 	return &gatewayError{http.StatusBadRequest, gatewayInvalidArgs, "INVALID_ARGS", `Parameters error [reason="` + reason + `"]`}
 }

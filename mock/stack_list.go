@@ -21,13 +21,30 @@ func (srv *Server) handleJobInstanceList() http.Handler {
 		}
 		now := srv.now().UnixMilli()
 		var items []bkjob.JobInstance
+		var err error
 		if sc := x.plan.get(slotAnswer, stageData); sc != nil {
-			items = x.gen.shape(sc, x.query, now, srv.cfg.Seed)
+			items, err = x.gen.shape(r.Context(), sc, x.query, now, srv.cfg.Seed)
 		} else {
-			items = x.gen.list(x.query, now)
+			items, err = x.gen.list(r.Context(), x.query, now)
+		}
+		if err != nil {
+			srv.overBudget(w, r, x.requestID, err)
+			return
 		}
 		writeList(w, items, x.requestID)
 	})
+}
+
+// overBudget answers a query that could not be answered within its budget
+// (or whose client has gone) as the gateway answers a backend that is too
+// slow: 504 REQUEST_BACKEND_TIMEOUT, with X-Mock-Error: query-budget saying
+// it was the mock's own bound, and why in the log.
+func (srv *Server) overBudget(w http.ResponseWriter, r *http.Request, requestID string, err error) {
+	if r.Context().Err() == nil {
+		srv.log.WarnContext(r.Context(), "query over budget", "job_request_id", requestID, "err", err)
+	}
+	w.Header().Set("X-Mock-Error", "query-budget")
+	writeGatewayError(w, gatewayTimeout())
 }
 
 // writeList writes a 200 list answer, encoded into a pooled buffer.

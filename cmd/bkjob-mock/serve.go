@@ -47,6 +47,7 @@ type serveFlags struct {
 	shift      bool
 	clock      string
 	pprof      bool
+	budget     time.Duration
 }
 
 // Bounds of --journal-size and --journal-bytes: the journal is held in memory.
@@ -54,6 +55,7 @@ const (
 	maxJournalSize  = 1_000_000
 	minJournalBytes = 256 << 10 // one entry with all its parts at their caps
 	maxJournalBytes = 16 << 30
+	maxQueryBudget  = 10 * time.Minute
 )
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -68,6 +70,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	f.journalMax = mock.DefaultJournalBytes
 	fs.Var(&f.journalMax, "journal-bytes", fmt.Sprintf("the most memory the journal holds, as bytes or with a unit (KiB, MiB, GiB, KB, MB, GB), from %s to %s; the oldest entries go first", byteSize(minJournalBytes), byteSize(maxJournalBytes)))
 	fs.StringVar(&f.adminToken, "admin-token", "", "let admin API writes come from any address with this token, sent as Authorization: Bearer TOKEN or "+mock.AdminTokenHeader+": TOKEN; default: loopback only")
+	fs.DurationVar(&f.budget, "query-budget", mock.DefaultQueryBudget, fmt.Sprintf("the most time one API query may spend generating and reading history, up to %v; past it the query answers the gateway's 504 with X-Mock-Error: query-budget (see --scale)", maxQueryBudget))
 	fs.BoolVar(&f.pprof, "pprof", false, "serve net/http/pprof under /__mock/debug/pprof/ to loopback clients")
 	fs.BoolVar(&f.watch, "watch", false, "reload --fixtures when the file changes; a broken version keeps the old fixtures and reports the error")
 	fs.Var(&f.recorded, "recorded", "serve a scope from recorded tasks instead of generating them: `SCOPE=FILE` (JSONL of record or dump), repeatable or comma-separated; the scope must be in the fixtures")
@@ -85,6 +88,9 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 	}
 	if f.journalMax < minJournalBytes || f.journalMax > maxJournalBytes {
 		return mock.Config{}, nil, usagef("--journal-bytes must be from %s to %s, got %s", byteSize(minJournalBytes), byteSize(maxJournalBytes), f.journalMax)
+	}
+	if f.budget <= 0 || f.budget > maxQueryBudget {
+		return mock.Config{}, nil, usagef("--query-budget must be more than 0 and at most %v, got %v", maxQueryBudget, f.budget)
 	}
 	if f.watch && f.history.fixtures == "" {
 		return mock.Config{}, nil, usagef("--watch needs --fixtures FILE")
@@ -124,6 +130,7 @@ func (f *serveFlags) config() (mock.Config, *historyConfig, error) {
 		Recorded:      sources,
 		RecordedShift: f.shift,
 		Pprof:         f.pprof,
+		QueryBudget:   f.budget,
 	}
 	cfg.Now, cfg.Clock = clockOf(f.clock, hc, time.Now)
 	return cfg, hc, nil

@@ -245,12 +245,14 @@ func pick(cum []float64, u float64) int {
 	return len(cum) - 1
 }
 
-// chunk returns day number day (counted from Epoch) of s, generating it on
-// first use; concurrent callers share one generation. At most s.ring days are
+// chunk returns day number day (counted from Epoch) of s and starts its
+// generation on first use, in the background: concurrent callers share one
+// generation, and at most cap(sem) days are generated at a time. The chunk's
+// ready channel is closed when its tasks are there. At most s.ring days are
 // kept: day d takes slot d mod s.ring, replacing the day there, and once keep
 // (the oldest day still wanted) moves forward every older day is dropped.
 // A caller that holds a dropped chunk may go on reading it.
-func (s *scopeHistory) chunk(day, keep int64) *chunk {
+func (s *scopeHistory) chunk(day, keep int64, sem chan struct{}) *chunk {
 	s.mu.Lock()
 	if keep > s.kept {
 		for k, c := range s.chunks {
@@ -263,12 +265,20 @@ func (s *scopeHistory) chunk(day, keep int64) *chunk {
 	slot := day % s.ring
 	c := s.chunks[slot]
 	if c == nil || c.day != day {
-		c = &chunk{day: day, start: Epoch + day*chunkMs}
+		c = &chunk{day: day, start: Epoch + day*chunkMs, ready: make(chan struct{})}
 		s.chunks[slot] = c
 	}
 	s.mu.Unlock()
-	c.once.Do(func() { s.generate(c) })
+	c.once.Do(func() { go s.fill(c, sem) })
 	return c
+}
+
+// fill generates c once a generation slot of sem is free, then marks it ready.
+func (s *scopeHistory) fill(c *chunk, sem chan struct{}) {
+	sem <- struct{}{}
+	s.generate(c)
+	<-sem
+	close(c.ready)
 }
 
 // generate fills c with its day's tasks, newest minute first.
@@ -301,6 +311,7 @@ func (s *scopeHistory) generate(c *chunk) {
 		}
 	}
 	c.tasks = slices.Clone(buf) // exact size: the cache is long-lived
+	c.sum = summarize(c.start, c.tasks)
 	*bp = buf
 	scratch.Put(bp)
 }

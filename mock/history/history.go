@@ -41,10 +41,12 @@
 package history
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"math/bits"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -78,13 +80,19 @@ type Options struct {
 	Seed      int64         // must be non-zero (the CLI picks one for 0)
 	Scale     float64       // multiplies every scope's tasks_per_minute; 0 means 1
 	Retention time.Duration // 0 means 30 days
+	// Budget bounds the time ListContext and EachContext spend on one query,
+	// generating and reading days; past it they return a *BudgetError.
+	// 0 means no bound.
+	Budget time.Duration
 }
 
 // History is the generated job history of every scope of a fixtures file.
 // It is safe for concurrent use.
 type History struct {
 	retention int64 // ms
-	perMinute int64 // ids per minute: id = FirstID + minute*perMinute + slot
+	budget    time.Duration
+	gen       chan struct{} // a slot per day being generated
+	perMinute int64         // ids per minute: id = FirstID + minute*perMinute + slot
 	scopes    map[bkjob.Scope]*scopeHistory
 }
 
@@ -135,6 +143,8 @@ func New(fx *fixtures.Fixtures, opt Options) *History {
 	}
 	h := &History{
 		retention: opt.Retention.Milliseconds(),
+		budget:    opt.Budget,
+		gen:       make(chan struct{}, runtime.GOMAXPROCS(0)),
 		scopes:    make(map[bkjob.Scope]*scopeHistory, len(fx.Scopes)),
 	}
 	all, slots := layout(fx, opt)
@@ -158,39 +168,65 @@ func New(fx *fixtures.Fixtures, opt Options) *History {
 // With JobInstanceID > 0 only the scope, the id and IP apply; Offset and Length
 // still do. Length ≤ 0 gives an empty list; a negative Offset counts as 0.
 func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
+	out, _ := h.list(context.Background(), q, now, false)
+	return out
+}
+
+// ListContext is List within the history's budget (Options.Budget) and ctx:
+// when a day the query needs is still being generated, or reading takes
+// longer, at the budget it returns what it found so far with a *BudgetError
+// (the generation goes on in the background, so a retry finds more days
+// ready), and it returns ctx's error when ctx ends first.
+func (h *History) ListContext(ctx context.Context, q bkjob.Query, now int64) ([]bkjob.JobInstance, error) {
+	return h.list(ctx, q, now, true)
+}
+
+func (h *History) list(ctx context.Context, q bkjob.Query, now int64, bounded bool) ([]bkjob.JobInstance, error) {
 	s := h.scopes[q.Scope]
 	if s == nil || q.Length <= 0 {
-		return []bkjob.JobInstance{}
+		return []bkjob.JobInstance{}, nil
 	}
 	out := make([]bkjob.JobInstance, 0, min(q.Length, maxPrealloc)) // one allocation for a page
 	skip := max(q.Offset, 0)
 	m, ok := s.matcher(q, now)
 	if !ok {
-		return out
+		return out, nil
 	}
+	w := h.waiter(ctx, bounded, 1)
 	if q.JobInstanceID > 0 {
 		if skip > 0 {
-			return out
+			return out, nil
 		}
-		c, i, ok := h.lookup(s, q.JobInstanceID, now)
-		if !ok {
-			return out
+		c, i, err := h.lookup(&w, s, q.JobInstanceID, now)
+		if err != nil || c == nil {
+			return out, err
 		}
 		t := &c.tasks[i]
 		create := c.start + int64(t.off)
 		lo, hi := h.window(math.MinInt64, math.MaxInt64, now)
 		if create < lo || create > hi || !m.matchIP(t) {
-			return out
+			return out, nil
 		}
-		return append(out, h.instance(s, c, t, now, nil))
+		return append(out, h.instance(s, c, t, now, nil)), nil
 	}
 	lo, hi := h.window(q.CreateTimeStart, q.CreateTimeEnd, now)
 	if lo > hi {
-		return out
+		return out, nil
 	}
+	w.days = dayOf(hi) - dayOf(lo) + 1
 	var hosts []string // the page's hosts share their backing arrays
 	for day := dayOf(hi); day >= dayOf(lo); day-- {
 		c := h.chunk(s, day, now)
+		if day < dayOf(hi) && day > dayOf(lo) {
+			h.chunk(s, day-1, now) // a scan past its first day reads ahead: the next day generates while this one is read
+		}
+		if err := w.wait(c, dayOf(hi)-day); err != nil {
+			h.ahead(s, day, dayOf(lo), now)
+			return out, err
+		}
+		if !m.may(&c.sum) {
+			continue
+		}
 		i, j := c.span(lo, hi)
 		for ; i < j; i++ {
 			t := &c.tasks[i]
@@ -203,11 +239,11 @@ func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
 			}
 			out = append(out, h.instance(s, c, t, now, &hosts))
 			if len(out) == q.Length {
-				return out
+				return out, nil
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // hostsChunk is how many hosts List makes room for at a time.
@@ -221,22 +257,118 @@ const maxPrealloc = 200
 // Unix ms) and visible at now, in API order (create_time desc, id asc), until
 // fn returns false.
 func (h *History) Each(scope bkjob.Scope, from, to, now int64, fn func(bkjob.JobInstance) bool) {
+	h.each(context.Background(), scope, from, to, now, fn, false)
+}
+
+// EachContext is Each within the history's budget and ctx, as ListContext.
+func (h *History) EachContext(ctx context.Context, scope bkjob.Scope, from, to, now int64, fn func(bkjob.JobInstance) bool) error {
+	return h.each(ctx, scope, from, to, now, fn, true)
+}
+
+func (h *History) each(ctx context.Context, scope bkjob.Scope, from, to, now int64, fn func(bkjob.JobInstance) bool, bounded bool) error {
 	s := h.scopes[scope]
 	if s == nil {
-		return
+		return nil
 	}
 	lo, hi := h.window(from, to, now)
 	if lo > hi {
-		return
+		return nil
 	}
+	w := h.waiter(ctx, bounded, dayOf(hi)-dayOf(lo)+1)
 	for day := dayOf(hi); day >= dayOf(lo); day-- {
 		c := h.chunk(s, day, now)
+		if day > dayOf(lo) {
+			h.chunk(s, day-1, now)
+		}
+		if err := w.wait(c, dayOf(hi)-day); err != nil {
+			h.ahead(s, day, dayOf(lo), now)
+			return err
+		}
 		i, j := c.span(lo, hi)
 		for ; i < j; i++ {
 			if !fn(h.instance(s, c, &c.tasks[i], now, nil)) {
-				return
+				return nil
 			}
 		}
+	}
+	return nil
+}
+
+// ahead starts generating days from down to to of s (those not started yet),
+// for the retry of a query that ran out of budget.
+func (h *History) ahead(s *scopeHistory, from, to, now int64) {
+	for day := from; day >= to; day-- {
+		h.chunk(s, day, now)
+	}
+}
+
+// BudgetError is the error of a query that needed more than the history's
+// budget: Read days of Days were read in time.
+type BudgetError struct {
+	Budget     time.Duration
+	Read, Days int64
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("the query needs more than its budget of %v: it read %d of the %d days it needs; "+
+		"the others are being generated, so a retry finds more of them ready (or narrow the window, or lower --scale)", e.Budget, e.Read, e.Days)
+}
+
+// waiter waits for the days of one query, within its budget.
+type waiter struct {
+	ctx      context.Context
+	budget   time.Duration
+	deadline time.Time // zero until the query first has to wait or read a second day
+	days     int64     // days the query would read, for errors
+}
+
+func (h *History) waiter(ctx context.Context, bounded bool, days int64) waiter {
+	w := waiter{ctx: ctx, days: days}
+	if bounded {
+		w.budget = h.budget
+	}
+	return w
+}
+
+// wait returns when c is ready, with a *BudgetError once the budget is spent
+// or ctx's error; read is how many days the query has read before c.
+func (w *waiter) wait(c *chunk, read int64) error {
+	select {
+	case <-c.ready:
+		if read == 0 || w.budget == 0 {
+			return nil
+		}
+	default:
+	}
+	if w.budget > 0 {
+		if w.deadline.IsZero() {
+			w.deadline = time.Now().Add(w.budget)
+		}
+		left := time.Until(w.deadline)
+		if left <= 0 {
+			return &BudgetError{Budget: w.budget, Read: read, Days: w.days}
+		}
+		select {
+		case <-c.ready:
+			return nil
+		default:
+		}
+		t := time.NewTimer(left)
+		defer t.Stop()
+		select {
+		case <-c.ready:
+			return nil
+		case <-w.ctx.Done():
+			return w.ctx.Err()
+		case <-t.C:
+			return &BudgetError{Budget: w.budget, Read: read, Days: w.days}
+		}
+	}
+	select {
+	case <-c.ready:
+		return nil
+	case <-w.ctx.Done():
+		return w.ctx.Err()
 	}
 }
 
@@ -282,31 +414,35 @@ func dayOf(ms int64) int64 { return (ms - Epoch) / chunkMs }
 // left the window at now (and keeping the one just before it).
 func (h *History) chunk(s *scopeHistory, day, now int64) *chunk {
 	oldest, _ := h.window(math.MinInt64, math.MaxInt64, now)
-	return s.chunk(day, dayOf(oldest)-1)
+	return s.chunk(day, dayOf(oldest)-1, h.gen)
 }
 
-// lookup finds the task with id in scope s, if its minute is visible at now:
-// an id from outside the window generates nothing.
-func (h *History) lookup(s *scopeHistory, id, now int64) (*chunk, int, bool) {
+// lookup finds the task with id in scope s, if its minute is visible at now
+// (c is nil when there is none): an id from outside the window generates
+// nothing.
+func (h *History) lookup(w *waiter, s *scopeHistory, id, now int64) (*chunk, int, error) {
 	start, ok := h.MinuteOf(id)
 	if !ok {
-		return nil, 0, false
+		return nil, 0, nil
 	}
 	if lo, hi := h.window(math.MinInt64, math.MaxInt64, now); start+minuteMs-1 < lo || start > hi {
-		return nil, 0, false
+		return nil, 0, nil
 	}
 	slot := (id-FirstID)%h.perMinute - s.slotBase
 	if slot < 0 || slot >= s.slotCap {
-		return nil, 0, false
+		return nil, 0, nil
 	}
 	c := h.chunk(s, dayOf(start), now)
+	if err := w.wait(c, 0); err != nil {
+		return nil, 0, err
+	}
 	i, j := c.span(start, start+minuteMs-1)
 	for ; i < j; i++ {
 		if int64(c.tasks[i].slot) == slot {
-			return c, i, true
+			return c, i, nil
 		}
 	}
-	return nil, 0, false
+	return nil, 0, nil
 }
 
 // instance renders task t of chunk c as the API reports it at now.
@@ -383,11 +519,26 @@ type matcher struct {
 	ops, names     []bool // nil: any
 	status         bkjob.Status
 	now            int64
+
+	kinds, opBits, nameBits uint64 // what may, over a day's summary
 }
 
 // matcher compiles q; ok is false when q can match nothing in s.
 func (s *scopeHistory) matcher(q bkjob.Query, now int64) (m matcher, ok bool) {
-	m = matcher{cron: -1, now: now}
+	m = matcher{cron: -1, now: now, opBits: ^uint64(0), nameBits: ^uint64(0)}
+	defer func() {
+		for k := range 16 { // kinds are 4 bits: type | launch mode<<2
+			if uint8(k)&m.kindMask == m.kind {
+				m.kinds |= 1 << k
+			}
+		}
+		if m.ops != nil {
+			m.opBits = bitsOf(m.ops)
+		}
+		if m.names != nil {
+			m.nameBits = bitsOf(m.names)
+		}
+	}()
 	if q.IP != "" {
 		i, found := s.hostIndex[q.IP]
 		if !found {
@@ -454,6 +605,17 @@ func (s *scopeHistory) matcher(q bkjob.Query, now int64) (m matcher, ok bool) {
 	return m, true
 }
 
+// bitsOf sets bit i mod 64 for every true in set.
+func bitsOf(set []bool) uint64 {
+	var b uint64
+	for i, ok := range set {
+		if ok {
+			b |= 1 << (i & 63)
+		}
+	}
+	return b
+}
+
 func (m *matcher) matchIP(t *task) bool {
 	return m.hostMask == 0 || (t.targets|t.sources)&m.hostMask != 0
 }
@@ -474,9 +636,57 @@ func (m *matcher) match(t *task, start int64) bool {
 // chunk is one day (UTC) of one scope's history.
 type chunk struct {
 	once  sync.Once
-	day   int64  // days since Epoch
-	start int64  // Unix ms of its first minute
-	tasks []task // in API order: create_time desc, id asc
+	ready chan struct{} // closed once tasks and sum are set
+	day   int64         // days since Epoch
+	start int64         // Unix ms of its first minute
+	tasks []task        // in API order: create_time desc, id asc
+	sum   summary
+}
+
+// summary is what a day's tasks hold, so that a query can pass over a day
+// none of whose tasks can match without reading them. Operators, names and
+// crons are kept as bits of their index mod 64: a set bit may be a false
+// positive, never a false negative.
+type summary struct {
+	kinds   uint64 // bit k: some task has kind k
+	hosts   uint64 // union of every task's targets and sources
+	ops     uint64
+	names   uint64
+	crons   uint64 // over the cron runs' cron indices
+	final   uint64 // bit s: some task ends with status s
+	settled int64  // Unix ms by which every task has ended (its status final)
+}
+
+func summarize(start int64, ts []task) summary {
+	var u summary
+	for i := range ts {
+		t := &ts[i]
+		u.kinds |= 1 << (t.kind & 63)
+		u.hosts |= t.targets | t.sources
+		u.ops |= 1 << (t.op & 63)
+		u.names |= 1 << (t.name & 63)
+		if t.launch() == bkjob.LaunchCron {
+			u.crons |= 1 << (t.ref & 63)
+		}
+		u.final |= 1 << (t.st & 0xf)
+		_, end := t.times(start + int64(t.off))
+		u.settled = max(u.settled, end)
+	}
+	return u
+}
+
+// may reports whether some task of a day summed up in u may match.
+func (m *matcher) may(u *summary) bool {
+	switch {
+	case u.kinds&m.kinds == 0,
+		m.hostMask != 0 && u.hosts&m.hostMask == 0,
+		u.ops&m.opBits == 0,
+		u.names&m.nameBits == 0,
+		m.cron >= 0 && u.crons&(1<<(m.cron&63)) == 0,
+		m.status != 0 && m.now >= u.settled && u.final&(1<<(uint(m.status)&63)) == 0:
+		return false
+	}
+	return true
 }
 
 // span returns the range of tasks created in [lo, hi].
