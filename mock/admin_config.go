@@ -44,6 +44,11 @@ func (srv *Server) handleConfig() http.Handler {
 			journal["size"], journal["held"], journal["last_id"] = st.Size, st.Held, st.LastID
 			journal["bytes"], journal["max_bytes"] = st.Bytes, st.MaxBytes
 		}
+		hs := g.history.Stats()
+		hist := map[string]any{
+			"max_bytes": g.history.MaxBytes(), "bytes": hs.Bytes, "days": hs.Days, "tasks": hs.Tasks,
+			"query_budget": srv.queryBudget().String(),
+		}
 		cfg := srv.cfg
 		clock := cfg.Clock
 		if clock == "" {
@@ -68,6 +73,7 @@ func (srv *Server) handleConfig() http.Handler {
 			},
 			"reload":       srv.reloads.view(),
 			"journal":      journal,
+			"history":      hist,
 			"quirks":       cfg.Quirks,
 			"scale":        cfg.Scale,
 			"base_path":    cfg.BasePath,

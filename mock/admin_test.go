@@ -175,8 +175,22 @@ func TestAdminReads(t *testing.T) {
 					Name string `json:"name"`
 				} `json:"users"`
 			} `json:"fixtures"`
+			History struct {
+				MaxBytes    int64  `json:"max_bytes"`
+				Bytes       int64  `json:"bytes"`
+				Days        int    `json:"days"`
+				Tasks       int64  `json:"tasks"`
+				QueryBudget string `json:"query_budget"`
+			} `json:"history"`
 		}
+		require.NoError(t, json.Unmarshal(get(t, srv, "bk_scope_type=biz&bk_scope_id=2&"+window, adminAuth).body, new(any)))
+		a = do(t, srv, http.MethodGet, "/__mock/config", "", nil)
 		require.NoError(t, json.Unmarshal(a.body, &c))
+		assert.Equal(t, "10s", c.History.QueryBudget)
+		assert.Greater(t, c.History.MaxBytes, int64(10<<20), "the default fixtures: about 12.8 MiB")
+		assert.GreaterOrEqual(t, c.History.Days, 1, "the newest day of biz 2, read above")
+		assert.Equal(t, c.History.Tasks*40, c.History.Bytes)
+		assert.Less(t, c.History.Bytes, c.History.MaxBytes)
 		assert.EqualValues(t, 1, c.Seed)
 		assert.Equal(t, pinnedNow.UnixMilli(), c.NowMS)
 		assert.Equal(t, fixtures.DefaultName, c.Fixtures.Source)

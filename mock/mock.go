@@ -72,6 +72,22 @@ type Config struct {
 // reading history unless Config.QueryBudget says otherwise.
 const DefaultQueryBudget = 10 * time.Second
 
+func (srv *Server) queryBudget() time.Duration {
+	if srv.cfg.QueryBudget <= 0 {
+		return DefaultQueryBudget
+	}
+	return srv.cfg.QueryBudget
+}
+
+// MemoryBound returns the most memory the history and the journal of the
+// fixtures being served hold, in bytes, as documented.
+func (srv *Server) MemoryBound() (history, journal int64) {
+	if srv.journal != nil {
+		journal = srv.journal.stats().MaxBytes
+	}
+	return srv.gen.Load().history.MaxBytes(), journal
+}
+
 // Server is the mock as an http.Handler whose fixtures can be replaced while it
 // serves (Reload, Watch). The journal and the scenarios switched on through the
 // admin API belong to the Server and survive a reload.
@@ -163,10 +179,7 @@ func (srv *Server) generation(fx *fixtures.Fixtures) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := history.Options{Seed: srv.cfg.Seed, Scale: srv.cfg.Scale, Budget: srv.cfg.QueryBudget}
-	if opt.Budget <= 0 {
-		opt.Budget = DefaultQueryBudget
-	}
+	opt := history.Options{Seed: srv.cfg.Seed, Scale: srv.cfg.Scale, Budget: srv.queryBudget()}
 	if err := opt.Check(fx); err != nil {
 		return nil, fmt.Errorf("mock: fixtures %s: %w", fx.Source, err)
 	}

@@ -212,6 +212,19 @@ func (b byteSize) String() string {
 	return strconv.FormatInt(int64(b), 10)
 }
 
+// humanBytes writes n with a binary unit and one decimal, e.g. 12.8MiB.
+func humanBytes(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size {
+			return strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
 func (b *byteSize) Set(s string) error {
 	num, unit := strings.TrimSpace(s), int64(1)
 	lower := strings.ToLower(num)

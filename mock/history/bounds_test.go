@@ -174,6 +174,11 @@ func TestMemoryBound(t *testing.T) {
 	}
 	held := float64(heap()) - float64(before)
 	runtime.KeepAlive(h)
-	t.Logf("held %.1f MB, bound %.1f MB", held/1e6, bound/1e6)
+	t.Logf("held %.1f MB, bound %.1f MB, MaxBytes %.1f MB", held/1e6, bound/1e6, float64(h.MaxBytes())/1e6)
 	assert.Less(t, held, bound+4<<20, "heap over the documented bound")
+	assert.GreaterOrEqual(t, float64(h.MaxBytes()), bound, "MaxBytes reports at least the documented bound")
+	st := h.Stats()
+	assert.Positive(t, st.Tasks)
+	assert.LessOrEqual(t, st.Days, maxDays*len(all))
+	assert.LessOrEqual(t, float64(st.Bytes), held, "Stats counts the records the heap holds")
 }

@@ -372,6 +372,53 @@ func (w *waiter) wait(c *chunk, read int64) error {
 	}
 }
 
+// taskBytes is the size of a task record (see TestTaskSize).
+const taskBytes = 40
+
+// MaxBytes returns the documented bound on the memory h holds: per scope,
+// the tasks of its busiest days (1.25 times the mean rate, plus cron runs)
+// over the days it keeps, and the days being generated (each one twice:
+// generated, then copied to its exact size).
+func (h *History) MaxBytes() int64 {
+	total, biggest := 0.0, 0.0
+	for _, s := range h.scopes {
+		perDay := s.rate * chunkMinutes * 1.25
+		for _, c := range s.crons {
+			perDay += math.Ceil(chunkMinutes / float64(c.every))
+		}
+		perDay = min(perDay, float64(s.slotCap*chunkMinutes))
+		total += perDay * float64(s.ring) * taskBytes
+		biggest = max(biggest, perDay*taskBytes)
+	}
+	return int64(total + 2*biggest*float64(cap(h.gen)))
+}
+
+// Stats is what a History holds now.
+type Stats struct {
+	Days  int   // days held, over all scopes
+	Tasks int64 // their tasks
+	Bytes int64 // their records' size
+}
+
+// Stats returns what h holds now; days still being generated count as empty.
+func (h *History) Stats() Stats {
+	var st Stats
+	for _, s := range h.scopes {
+		s.mu.Lock()
+		for _, c := range s.chunks {
+			select {
+			case <-c.ready:
+				st.Days++
+				st.Tasks += int64(len(c.tasks))
+			default:
+			}
+		}
+		s.mu.Unlock()
+	}
+	st.Bytes = st.Tasks * taskBytes
+	return st
+}
+
 // MinuteOf returns the start (Unix ms) of the minute a job instance id was
 // created in, and whether the id is one this history could have made.
 func (h *History) MinuteOf(id int64) (int64, bool) {
