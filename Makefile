@@ -7,7 +7,7 @@ IMAGE       ?= bkjob-mock:dev
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LOAD_ARGS   ?=
 
-.PHONY: help run build test docs-check lint bench fuzz update-golden load image image-test
+.PHONY: help run build test docs-check lint bench fuzz update-golden load soak image image-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,10 @@ image: ## build the container image $(IMAGE): a static binary copied into FROM s
 
 image-test: image ## run the image, ask it the default query and /__mock/health, stop it (needs a docker daemon)
 	IMAGE=$(IMAGE) sh deploy/image-test.sh
+soak: ## 60 s of mixed, adversarial load against the built binary, sampling its RSS; exits 1 past the memory bound (SOAK_ARGS="--serve-args '--scale 10'", see docs/speed.md)
+	$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
+	$(GO) build -o bin/bkjob-load ./cmd/bkjob-load
+	bin/bkjob-load soak --mock bin/bkjob-mock $(SOAK_ARGS)
 load: ## the mock against a bare handler on a query mix over loopback; exits 1 under the floor (LOAD_ARGS="--scale 1,10,100", see docs/speed.md)
 	$(GO) build -o bin/bkjob-mock ./cmd/bkjob-mock
 	$(GO) build -o bin/bkjob-load ./cmd/bkjob-load

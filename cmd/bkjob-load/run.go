@@ -26,6 +26,7 @@ const (
 
 const usage = `Usage: bkjob-load [flags]        measure bkjob-mock against a bare handler
        bkjob-load bare [--addr A] [--mix]  serve the bytes read from stdin (the reference)
+       bkjob-load soak [flags]  hold the mock under mixed, adversarial load and watch its RSS
 
 Starts the bkjob-mock binary (--mock) and a bare net/http handler writing the
 default page's bytes with Content-Length, both on 127.0.0.1, and drives the same
@@ -67,6 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		return exitOK
+	}
+	if len(args) > 0 && args[0] == "soak" {
+		return runSoak(ctx, args[1:], stdout, stderr)
 	}
 	opt, err := parse(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {

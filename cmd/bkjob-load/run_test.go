@@ -117,3 +117,42 @@ func TestParseStatCPU(t *testing.T) {
 		assert.False(t, ok, bad)
 	}
 }
+
+func TestSoakUsage(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "bkjob-mock")
+	require.NoError(t, os.WriteFile(bin, nil, 0o755))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mock", bin, "--duration", "2h"}, "--duration must be in (0, 1h]"},
+		{[]string{"--mock", bin, "--sample", "1ms"}, "--sample must be from 100ms to --duration"},
+		{[]string{"--mock", bin, "--duration", "5s", "--sample", "10s"}, "--sample must be from 100ms to --duration"},
+		{[]string{"--mock", bin, "--conns", "0"}, "--conns must be in 1..256"},
+		{[]string{"--mock", bin, "extra"}, `unexpected argument "extra"`},
+		{[]string{"--mock", filepath.Join(t.TempDir(), "missing")}, "make soak builds bin/bkjob-mock"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"soak"}, tc.args...), &stdout, &stderr)
+		assert.Equal(t, exitUsage, code, "%v", tc.args)
+		assert.Contains(t, stderr.String(), tc.want, "%v", tc.args)
+	}
+	var stdout bytes.Buffer
+	assert.Equal(t, exitOK, run(context.Background(), []string{"soak", "--help"}, &stdout, io.Discard))
+	assert.Contains(t, stdout.String(), "RSS at start + 2 × (history bound + journal bound) + 64 MiB")
+	opt, err := parseSoak([]string{"--mock", bin}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, soakOptions{mock: bin, duration: time.Minute, sample: 5 * time.Second, conns: 16, extra: []string{}}, opt)
+}
+
+func TestParseVmRSS(t *testing.T) {
+	t.Parallel()
+	n, err := parseVmRSS("Name:\tbkjob-mock\nVmPeak:\t  900 kB\nVmRSS:\t   22456 kB\nThreads:\t9\n")
+	require.NoError(t, err)
+	assert.Equal(t, int64(22456<<10), n)
+	for _, bad := range []string{"", "VmRSS:\t22456\n", "VmRSS:\tmany kB\n", "VmHWM:\t1 kB\n"} {
+		_, err := parseVmRSS(bad)
+		assert.Error(t, err, bad)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
 	"github.com/bkjob-mock/bkjob-mock/fixtures"
@@ -123,23 +124,26 @@ func BenchmarkListDefault1M(b *testing.B) {
 }
 
 // BenchmarkListNoMatch1M are queries whose filters match none of the 1M
-// tasks of the window. The "scan" ones cannot be ruled out from the filters
-// alone: they read every task (budget 20 ms). The "ruled-out" ones name an
-// operator, name or cron the scope does not have, and answer at once.
+// tasks of the window. The "scan" ones can be ruled out neither from the
+// filters nor from any day's summary: they read every task of all 31 days
+// (budget 20 ms). The "summary" ones are passed over day by day, and the
+// "ruled-out" ones name an operator, name or cron the scope does not have
+// and answer at once.
 func BenchmarkListNoMatch1M(b *testing.B) {
 	h := million(b)
 	base := bkjob.Query{Scope: bench1, CreateTimeStart: now - 30*day, CreateTimeEnd: now, Length: 10}
 	for _, tc := range []struct {
-		name  string
-		scans bool
-		f     func(*bkjob.Query)
+		name string
+		read int // days read task by task
+		f    func(*bkjob.Query)
 	}{
-		{"scan/type+launch", true, func(q *bkjob.Query) { q.Type, q.LaunchMode = ptr(bkjob.TypeScript), ptr(bkjob.LaunchCron) }},
-		{"scan/status", true, func(q *bkjob.Query) { q.Status = ptr(bkjob.StatusStopping) }}, // computes each task's status
-		{"scan/ip+operator+status", true, func(q *bkjob.Query) { q.IP, q.Operator, q.Status = "10.1.0.1", "sunqi", ptr(bkjob.StatusStopping) }},
-		{"ruled-out/operator", false, func(q *bkjob.Query) { q.Operator = "nobody" }},
-		{"ruled-out/name", false, func(q *bkjob.Query) { q.Name = "zzz" }},
-		{"ruled-out/cron", false, func(q *bkjob.Query) { q.JobCronID = 999 }},
+		{"scan/type+name", 31, func(q *bkjob.Query) { q.Type, q.Name = ptr(bkjob.TypeScript), "发布" }},                            // scripts never bear plan names
+		{"scan/launch+name", 31, func(q *bkjob.Query) { q.LaunchMode, q.Name = ptr(bkjob.LaunchCron), "快速执行" }},                  // cron runs never bear quick-task names
+		{"summary/type+launch", 0, func(q *bkjob.Query) { q.Type, q.LaunchMode = ptr(bkjob.TypeScript), ptr(bkjob.LaunchCron) }}, // script tasks are never launched by cron
+		{"summary/status", 2, func(q *bkjob.Query) { q.Status = ptr(bkjob.StatusStopping) }},                                     // only tasks of today and yesterday may still run
+		{"ruled-out/operator", 0, func(q *bkjob.Query) { q.Operator = "nobody" }},
+		{"ruled-out/name", 0, func(q *bkjob.Query) { q.Name = "zzz" }},
+		{"ruled-out/cron", 0, func(q *bkjob.Query) { q.JobCronID = 999 }},
 	} {
 		q := base
 		tc.f(&q)
@@ -147,15 +151,15 @@ func BenchmarkListNoMatch1M(b *testing.B) {
 			if got := h.List(q, now); len(got) != 0 {
 				b.Fatalf("matches %d tasks", len(got))
 			}
-			if history.RuledOut(h, q, now) == tc.scans {
-				b.Fatalf("scans: want %v", tc.scans)
+			if got := history.DaysRead(h, q, now); got != tc.read {
+				b.Fatalf("reads %d days task by task, want %d", got, tc.read)
 			}
 			for b.Loop() {
 				if len(h.List(q, now)) != 0 {
 					b.Fatal("matches")
 				}
 			}
-			if tc.scans {
+			if tc.read > 2 {
 				reportBudget(b, budgetNoMatchMs)
 			} else {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/query")
@@ -225,5 +229,59 @@ func BenchmarkMemory10M(b *testing.B) {
 		if held > 2<<30 {
 			b.Errorf("%.0f MiB held for %d tasks, over the budget of 2 GiB", held/(1<<20), n)
 		}
+	}
+}
+
+// BenchmarkScale is what --scale costs, for biz 2 of the default fixtures (4
+// tasks a minute at scale 1) on a fresh History each time: start-up (New),
+// the first default query (it generates the newest day), the same warm, the
+// first 30-day query matching nothing that reads every task (it generates
+// all 31 days, on every core), the same warm, and the heap held after. The
+// figures are in docs/speed.md; scale 1000 takes about 7 GiB and half a minute.
+func BenchmarkScale(b *testing.B) {
+	fx := defaultFixtures(b)
+	page := bkjob.Query{Scope: biz2, CreateTimeStart: now - 30*day, CreateTimeEnd: now, Length: 10}
+	scan := page
+	scan.Type, scan.Name = ptr(bkjob.TypeScript), "发布" // scripts never bear plan names
+	for _, scale := range []float64{1, 10, 100, 1000} {
+		b.Run(fmt.Sprintf("scale=%g", scale), func(b *testing.B) {
+			var newT, firstT, warmT, scanT, rescanT time.Duration
+			var held float64
+			timed := func(sum *time.Duration, f func()) {
+				t0 := time.Now()
+				f()
+				*sum += time.Since(t0)
+			}
+			for range b.N {
+				before := heap()
+				var h *history.History
+				timed(&newT, func() { h = history.New(fx, history.Options{Seed: 1, Scale: scale}) })
+				timed(&firstT, func() {
+					if len(h.List(page, now)) != 10 {
+						b.Fatal("no full page")
+					}
+				})
+				timed(&warmT, func() { h.List(page, now) })
+				timed(&scanT, func() {
+					if len(h.List(scan, now)) != 0 {
+						b.Fatal("the scan matches")
+					}
+				})
+				timed(&rescanT, func() { h.List(scan, now) })
+				if got := history.DaysRead(h, scan, now); got != 31 {
+					b.Fatalf("the scan reads %d days, want 31", got)
+				}
+				held += float64(heap()) - float64(before)
+				runtime.KeepAlive(h)
+			}
+			n := float64(b.N)
+			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / n / 1e6 }
+			b.ReportMetric(per(newT), "new-ms")
+			b.ReportMetric(per(firstT), "first-page-ms")
+			b.ReportMetric(per(warmT), "page-ms")
+			b.ReportMetric(per(scanT), "first-scan-ms")
+			b.ReportMetric(per(rescanT), "scan-ms")
+			b.ReportMetric(held/n/(1<<20), "heap-MiB")
+		})
 	}
 }
