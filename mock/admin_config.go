@@ -136,12 +136,7 @@ func (srv *Server) handleData() http.Handler {
 			writeMockError(w, e)
 			return
 		}
-		items, err := x.gen.list(r.Context(), x.query, now)
-		if err != nil {
-			srv.overBudget(w, r, x.requestID, err)
-			return
-		}
 		w.Header().Set("X-Mock-Query", x.params.Encode())
-		writeList(w, items, x.requestID)
+		srv.writePage(w, r, x, now)
 	})
 }

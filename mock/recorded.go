@@ -10,15 +10,17 @@ import (
 	"github.com/bkjob-mock/bkjob-mock/mock/recorded"
 )
 
-// list answers q from the recorded tasks of its scope when it has some, else
-// from the generated history, within its budget (history.ListContext).
-func (g *generation) list(ctx context.Context, q bkjob.Query, now int64) ([]bkjob.JobInstance, error) {
+// list appends to dst (nil: a new slice) the page of q from the recorded
+// tasks of its scope when it has some, else from the generated history,
+// within its budget (history.AppendPage). The instances' Hosts may be nil:
+// answers do not report them.
+func (g *generation) list(ctx context.Context, dst []bkjob.JobInstance, q bkjob.Query, now int64) ([]bkjob.JobInstance, error) {
 	if g.recorded != nil {
 		if s := g.recorded[q.Scope]; s != nil {
-			return s.List(q, now), nil
+			return append(dst, s.List(q, now)...), nil
 		}
 	}
-	return g.history.ListContext(ctx, q, now)
+	return g.history.AppendPage(ctx, dst, q, now)
 }
 
 // recordedScopes checks the recorded scopes of the configuration against fx

@@ -30,7 +30,7 @@ func (g *generation) shape(ctx context.Context, sc *scenario, q bkjob.Query, now
 	switch sc.def.name {
 	case "running":
 		q.Status = nil
-		items, err := g.list(ctx, q, now)
+		items, err := g.list(ctx, nil, q, now)
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +40,7 @@ func (g *generation) shape(ctx context.Context, sc *scenario, q bkjob.Query, now
 		return g.fill(items, q, now, seed, q.Length, true), nil
 	case "full-page":
 		q.Length = maxLength
-		items, err := g.list(ctx, q, now)
+		items, err := g.list(ctx, nil, q, now)
 		if err != nil {
 			return nil, err
 		}

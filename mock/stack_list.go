@@ -9,6 +9,25 @@ import (
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
+// pagePool holds the slices pages are listed into, so that answering a page
+// allocates none.
+var pagePool = sync.Pool{New: func() any { p := make([]bkjob.JobInstance, 0, 20); return &p }}
+
+// writePage lists the page of x's query into a pooled slice and writes it,
+// or the gateway's timeout when the query is over its budget.
+func (srv *Server) writePage(w http.ResponseWriter, r *http.Request, x *exchange, now int64) {
+	pp := pagePool.Get().(*[]bkjob.JobInstance)
+	items, err := x.gen.list(r.Context(), (*pp)[:0], x.query, now)
+	if err != nil {
+		srv.overBudget(w, r, x.requestID, err)
+	} else {
+		writeList(w, items, x.requestID)
+	}
+	clear(items) // let go of the page's strings
+	*pp = items[:0]
+	pagePool.Put(pp)
+}
+
 // handleJobInstanceList answers GET /api/v4/get_job_instance_list and
 // GET /api/v4/system/get_job_instance_list once the request has passed every check.
 func (srv *Server) handleJobInstanceList() http.Handler {
@@ -20,13 +39,12 @@ func (srv *Server) handleJobInstanceList() http.Handler {
 			return
 		}
 		now := srv.now().UnixMilli()
-		var items []bkjob.JobInstance
-		var err error
-		if sc := x.plan.get(slotAnswer, stageData); sc != nil {
-			items, err = x.gen.shape(r.Context(), sc, x.query, now, srv.cfg.Seed)
-		} else {
-			items, err = x.gen.list(r.Context(), x.query, now)
+		sc := x.plan.get(slotAnswer, stageData)
+		if sc == nil {
+			srv.writePage(w, r, x, now)
+			return
 		}
+		items, err := x.gen.shape(r.Context(), sc, x.query, now, srv.cfg.Seed)
 		if err != nil {
 			srv.overBudget(w, r, x.requestID, err)
 			return

@@ -181,7 +181,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usagef("serve: %v (see bkjob-mock serve --help)", err)
 	}
 
-	logger, err := newLogger(f.logLevel, stderr)
+	// The request log is buffered: a line a request costs no write of its own.
+	logw := newLogWriter(stderr, logFlushDelay)
+	defer logw.Close()
+	logger, err := newLogger(f.logLevel, logw)
 	if err != nil {
 		return err
 	}

@@ -168,7 +168,7 @@ func New(fx *fixtures.Fixtures, opt Options) *History {
 // With JobInstanceID > 0 only the scope, the id and IP apply; Offset and Length
 // still do. Length ≤ 0 gives an empty list; a negative Offset counts as 0.
 func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
-	out, _ := h.list(context.Background(), q, now, false)
+	out, _ := h.list(context.Background(), nil, q, now, false, true)
 	return out
 }
 
@@ -178,15 +178,32 @@ func (h *History) List(q bkjob.Query, now int64) []bkjob.JobInstance {
 // (the generation goes on in the background, so a retry finds more days
 // ready), and it returns ctx's error when ctx ends first.
 func (h *History) ListContext(ctx context.Context, q bkjob.Query, now int64) ([]bkjob.JobInstance, error) {
-	return h.list(ctx, q, now, true)
+	return h.list(ctx, nil, q, now, true, true)
 }
 
-func (h *History) list(ctx context.Context, q bkjob.Query, now int64, bounded bool) ([]bkjob.JobInstance, error) {
+// AppendPage appends to dst the page ListContext returns, except that the
+// instances' Hosts are left nil: the API does not report them, so a server
+// that only encodes pages need not make them. With a dst of enough capacity
+// (a pooled one) a page allocates nothing.
+func (h *History) AppendPage(ctx context.Context, dst []bkjob.JobInstance, q bkjob.Query, now int64) ([]bkjob.JobInstance, error) {
+	return h.list(ctx, dst, q, now, true, false)
+}
+
+// list appends the page of q to dst (nil: a new slice); withHosts fills each
+// instance's Hosts.
+func (h *History) list(ctx context.Context, dst []bkjob.JobInstance, q bkjob.Query, now int64, bounded, withHosts bool) ([]bkjob.JobInstance, error) {
+	out := dst
+	if out == nil {
+		out = []bkjob.JobInstance{}
+	}
 	s := h.scopes[q.Scope]
 	if s == nil || q.Length <= 0 {
-		return []bkjob.JobInstance{}, nil
+		return out, nil
 	}
-	out := make([]bkjob.JobInstance, 0, min(q.Length, maxPrealloc)) // one allocation for a page
+	if dst == nil {
+		out = make([]bkjob.JobInstance, 0, min(q.Length, maxPrealloc)) // one allocation for a page
+	}
+	first := len(out)
 	skip := max(q.Offset, 0)
 	m, ok := s.matcher(q, now)
 	if !ok {
@@ -207,7 +224,7 @@ func (h *History) list(ctx context.Context, q bkjob.Query, now int64, bounded bo
 		if create < lo || create > hi || !m.matchIP(t) {
 			return out, nil
 		}
-		return append(out, h.instance(s, c, t, now, nil)), nil
+		return append(out, h.instance(s, c, t, now, nil, withHosts)), nil
 	}
 	lo, hi := h.window(q.CreateTimeStart, q.CreateTimeEnd, now)
 	if lo > hi {
@@ -237,8 +254,8 @@ func (h *History) list(ctx context.Context, q bkjob.Query, now int64, bounded bo
 				skip--
 				continue
 			}
-			out = append(out, h.instance(s, c, t, now, &hosts))
-			if len(out) == q.Length {
+			out = append(out, h.instance(s, c, t, now, &hosts, withHosts))
+			if len(out)-first == q.Length {
 				return out, nil
 			}
 		}
@@ -286,7 +303,7 @@ func (h *History) each(ctx context.Context, scope bkjob.Scope, from, to, now int
 		}
 		i, j := c.span(lo, hi)
 		for ; i < j; i++ {
-			if !fn(h.instance(s, c, &c.tasks[i], now, nil)) {
+			if !fn(h.instance(s, c, &c.tasks[i], now, nil, true)) {
 				return nil
 			}
 		}
@@ -494,10 +511,11 @@ func (h *History) lookup(w *waiter, s *scopeHistory, id, now int64) (*chunk, int
 
 // instance renders task t of chunk c as the API reports it at now.
 //
-// With hosts not nil, the instance's Hosts are appended to *hosts (a new
-// array of hostsChunk when full), so that a page allocates them a few times
-// rather than once per instance.
-func (h *History) instance(s *scopeHistory, c *chunk, t *task, now int64, hosts *[]string) bkjob.JobInstance {
+// Without withHosts its Hosts are left nil. With hosts not nil, the
+// instance's Hosts are appended to *hosts (a new array of hostsChunk when
+// full), so that a page allocates them a few times rather than once per
+// instance.
+func (h *History) instance(s *scopeHistory, c *chunk, t *task, now int64, hosts *[]string, withHosts bool) bkjob.JobInstance {
 	create := c.start + int64(t.off)
 	minute := (create - Epoch) / minuteMs
 	ji := bkjob.JobInstance{
@@ -532,6 +550,9 @@ func (h *History) instance(s *scopeHistory, c *chunk, t *task, now int64, hosts 
 		ji.TotalTime, ji.HasTotalTime = now-start, true
 	default: // rolling waiting
 		ji.StartTime = start
+	}
+	if !withHosts {
+		return ji
 	}
 	n := bits.OnesCount64(t.targets | t.sources)
 	var buf []string
