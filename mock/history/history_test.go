@@ -1,6 +1,7 @@
 package history_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"regexp"
@@ -218,8 +219,40 @@ func TestListMatchesOracle(t *testing.T) {
 				if !assert.Equal(t, want, got, "query %d: %+v", i, q) {
 					return
 				}
+				// AppendPage: the same page after what dst held, without hosts.
+				head := []bkjob.JobInstance{{ID: -1}}
+				page, err := h.AppendPage(context.Background(), head, q, now)
+				require.NoError(t, err)
+				require.Equal(t, head[0], page[0], "dst's items are kept")
+				for j := range want {
+					want[j].Hosts = nil
+				}
+				if !assert.Equal(t, want, page[1:], "AppendPage, query %d: %+v", i, q) {
+					return
+				}
 			}
 		})
+	}
+}
+
+func TestAppendPageAllocatesNothing(t *testing.T) {
+	h := history.New(defaultFixtures(t), history.Options{Seed: 7})
+	ctx := context.Background()
+	dst := make([]bkjob.JobInstance, 0, 200)
+	for _, c := range []struct {
+		q      bkjob.Query
+		allocs float64
+	}{
+		{query(biz2), 0},
+		{bkjob.Query{Scope: biz2, CreateTimeStart: now - 30*day, CreateTimeEnd: now, Offset: 40, Length: 50}, 0},
+		{bkjob.Query{Scope: biz2, CreateTimeStart: now - 7*day, CreateTimeEnd: now, Length: 20, Operator: "admin"}, 1}, // which operators match
+		{bkjob.Query{Scope: biz2, CreateTimeStart: now - 7*day, CreateTimeEnd: now, Length: 20, Name: "a"}, 1}, // which names match
+	} {
+		page, err := h.AppendPage(ctx, dst, c.q, now) // generates the days
+		require.NoError(t, err)
+		require.Len(t, page, c.q.Length)
+		allocs := testing.AllocsPerRun(20, func() { h.AppendPage(ctx, dst, c.q, now) })
+		assert.Equal(t, c.allocs, allocs, "%+v", c.q)
 	}
 }
 
