@@ -58,8 +58,9 @@ func (e *journalEntry) curl() string {
 		b.WriteString(" -X " + e.Method)
 	}
 	b.WriteString(" " + spec.ShellQuote(e.baseURL()+e.URL))
-	keys := make([]string, 0, len(e.RequestHeader))
-	for k := range e.RequestHeader {
+	hdr := e.requestHeader()
+	keys := make([]string, 0, len(hdr))
+	for k := range hdr {
 		if !curlSkip[k] && !strings.HasPrefix(k, "Sec-") {
 			keys = append(keys, k)
 		}
@@ -70,7 +71,7 @@ func (e *journalEntry) curl() string {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		vs := e.RequestHeader[k]
+		vs := hdr[k]
 		if k == ScenarioHeader && replay != "" {
 			vs = []string{replay}
 		}
@@ -199,7 +200,7 @@ func harEntryOf(e *journalEntry) harEntry {
 		Timings: harTimings{Wait: ms},
 		Request: harRequest{
 			Method: e.Method, URL: e.baseURL() + e.URL, HTTPVersion: "HTTP/1.1",
-			Cookies: []harNV{}, Headers: harHeaders(e.RequestHeader), QueryString: []harNV{},
+			Cookies: []harNV{}, Headers: harHeaders(e.requestHeader()), QueryString: []harNV{},
 			HeadersSize: -1, BodySize: 0,
 		},
 		Response: harResponse{

@@ -57,7 +57,9 @@ func newJournal(size int, budget int64) *journal {
 }
 
 // journalEntry is one request and its answer. Secrets are masked before it is
-// made (spec.MaskURL, spec.MaskHeader), so nothing that reads the journal can leak them.
+// made (spec.MaskURL), except in the request's headers: those are kept as
+// the request had them, without a copy, and masked (spec.MaskHeader) by
+// requestHeader, the one way to read them, which every view and export takes.
 type journalEntry struct {
 	ID             uint64        `json:"id"`
 	Time           time.Time     `json:"time"`      // wall clock
@@ -79,12 +81,14 @@ type journalEntry struct {
 	DurationMS     float64       `json:"duration_ms"`
 	RequestID      string        `json:"job_request_id,omitempty"`
 	GatewayID      string        `json:"bkapi_request_id"` // X-Bkapi-Request-Id of the answer: unique per exchange
-	RequestHeader  http.Header   `json:"request_headers"`
+	RequestHeader  http.Header   `json:"request_headers"` // masked; set in views (see requestHeader)
 	ResponseHeader http.Header   `json:"response_headers,omitempty"`
 	BodySize       int           `json:"response_size"`
 	Body           *string       `json:"response_body,omitempty"` // set in the views that ask for it
 	Truncated      *truncation   `json:"truncated,omitempty"`     // what the journal cut short
 	body           []byte        // at most maxJournalBody bytes of what was sent
+	reqHeader      http.Header   // the request's own headers, masked only when reqMasked
+	reqMasked      bool          // reqHeader is a masked copy (one that had to be cut short)
 	durationExact  time.Duration // for HAR
 	cost           int64         // estimated bytes held
 }
@@ -141,7 +145,7 @@ func (j *journal) add(e *journalEntry) {
 func (e *journalEntry) estimate() int64 {
 	n := 512 + len(e.URL) + len(e.Host) + len(e.App) + len(e.User) + len(e.Tenant) + len(e.Scope) +
 		len(e.ScenarioHeader) + len(e.MockError) + len(e.RequestID) + len(e.GatewayID) + cap(e.body)
-	n += headerBytes(e.RequestHeader) + headerBytes(e.ResponseHeader)
+	n += headerBytes(e.reqHeader) + headerBytes(e.ResponseHeader)
 	for _, s := range e.Scenarios {
 		n += 48 + len(s.Name) + len(s.Source)
 	}
@@ -299,7 +303,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		Status:         x.w.status,
 		DurationMS:     float64(d.Microseconds()) / 1000,
 		durationExact:  d,
-		RequestHeader:  clipHeader(spec.MaskHeader(r.Header), maxJournalHeaders, &tr.RequestHeaders),
+		reqHeader:      r.Header, // no copy, masked when read
 		ResponseHeader: x.w.Header(), // the answer's own map: nothing changes it once the handler is done
 		BodySize:       x.w.size,
 		body:           x.w.body,
@@ -325,6 +329,10 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		e.Problems = append(e.Problems, problemView{
 			Param: p.err.param, Code: v4Errors[p.err.kind].code, Message: msg, Detail: detail, Found: p.note, Reported: i == 0,
 		})
+	}
+	if headerSize(r.Header) > maxJournalHeaders {
+		// Masked before it is cut, so that no cut hides a secret from the mask.
+		e.reqHeader, e.reqMasked = clipHeader(spec.MaskHeader(r.Header), maxJournalHeaders, &tr.RequestHeaders), true
 	}
 	if len(e.body) < e.BodySize {
 		tr.ResponseBody = &cut{Kept: len(e.body), Size: e.BodySize}
@@ -354,17 +362,16 @@ func clip(s string, max int, c **cut) string {
 // header cannot push out the others, cuts the first that does not fit short,
 // drops the rest, and sets *c to what it kept of the whole.
 func clipHeader(h http.Header, max int, c **cut) http.Header {
+	size := headerSize(h)
+	if size <= max {
+		return h
+	}
 	type pair struct{ k, v string }
 	var pairs []pair
-	size := 0
 	for k, vs := range h {
 		for _, v := range vs {
 			pairs = append(pairs, pair{k, v})
-			size += len(k) + len(v)
 		}
-	}
-	if size <= max {
-		return h
 	}
 	slices.SortStableFunc(pairs, func(a, b pair) int {
 		if d := len(a.k) + len(a.v) - len(b.k) - len(b.v); d != 0 {
@@ -388,6 +395,25 @@ func clipHeader(h http.Header, max int, c **cut) http.Header {
 	}
 	*c = &cut{Kept: max - room, Size: size}
 	return out
+}
+
+// headerSize is the bytes of h's names and values.
+func headerSize(h http.Header) int {
+	size := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			size += len(k) + len(v)
+		}
+	}
+	return size
+}
+
+// requestHeader returns the request's headers, masked.
+func (e *journalEntry) requestHeader() http.Header {
+	if e.reqMasked {
+		return e.reqHeader
+	}
+	return spec.MaskHeader(e.reqHeader)
 }
 
 // appliedNames writes applied scenarios as "name (source), ...".
@@ -492,6 +518,7 @@ func pathOf(uri string) string {
 // view returns a copy of e for JSON, with the response body when withBody.
 func (e *journalEntry) view(withBody bool) journalEntry {
 	v := *e
+	v.RequestHeader = e.requestHeader()
 	if withBody {
 		b := string(e.body)
 		v.Body = &b
