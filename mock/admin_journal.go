@@ -81,7 +81,7 @@ type journalEntry struct {
 	DurationMS     float64       `json:"duration_ms"`
 	RequestID      string        `json:"job_request_id,omitempty"`
 	GatewayID      string        `json:"bkapi_request_id"` // X-Bkapi-Request-Id of the answer: unique per exchange
-	RequestHeader  http.Header   `json:"request_headers"` // masked; set in views (see requestHeader)
+	RequestHeader  http.Header   `json:"request_headers"`  // masked; set in views (see requestHeader)
 	ResponseHeader http.Header   `json:"response_headers,omitempty"`
 	BodySize       int           `json:"response_size"`
 	Body           *string       `json:"response_body,omitempty"` // set in the views that ask for it
@@ -303,7 +303,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		Status:         x.w.status,
 		DurationMS:     float64(d.Microseconds()) / 1000,
 		durationExact:  d,
-		reqHeader:      r.Header, // no copy, masked when read
+		reqHeader:      r.Header,     // no copy, masked when read
 		ResponseHeader: x.w.Header(), // the answer's own map: nothing changes it once the handler is done
 		BodySize:       x.w.size,
 		body:           x.w.body,

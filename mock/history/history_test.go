@@ -246,7 +246,7 @@ func TestAppendPageAllocatesNothing(t *testing.T) {
 		{query(biz2), 0},
 		{bkjob.Query{Scope: biz2, CreateTimeStart: now - 30*day, CreateTimeEnd: now, Offset: 40, Length: 50}, 0},
 		{bkjob.Query{Scope: biz2, CreateTimeStart: now - 7*day, CreateTimeEnd: now, Length: 20, Operator: "admin"}, 1}, // which operators match
-		{bkjob.Query{Scope: biz2, CreateTimeStart: now - 7*day, CreateTimeEnd: now, Length: 20, Name: "a"}, 1}, // which names match
+		{bkjob.Query{Scope: biz2, CreateTimeStart: now - 7*day, CreateTimeEnd: now, Length: 20, Name: "a"}, 1},         // which names match
 	} {
 		page, err := h.AppendPage(ctx, dst, c.q, now) // generates the days
 		require.NoError(t, err)
