@@ -120,13 +120,15 @@ const maxParams = 10000
 // that it is reported rather than silently dropped; more than maxParams
 // pairs is tooMany.
 func parseQuery(raw string) (values url.Values, bad []string, tooMany bool) {
-	values = url.Values{}
 	if raw == "" {
-		return values, nil, false
+		return url.Values{}, nil, false
 	}
-	if strings.Count(raw, "&") >= maxParams {
-		return values, nil, true
+	n := strings.Count(raw, "&") + 1
+	if n > maxParams {
+		return url.Values{}, nil, true
 	}
+	values = make(url.Values, n)
+	firsts := make([]string, 0, n) // one array for every parameter's value
 	for pair := range strings.SplitSeq(raw, "&") {
 		if pair == "" {
 			continue
@@ -144,7 +146,8 @@ func parseQuery(raw string) (values url.Values, bad []string, tooMany bool) {
 			continue
 		}
 		if _, seen := values[key]; !seen {
-			values[key] = []string{val}
+			firsts = append(firsts, val)
+			values[key] = firsts[len(firsts)-1 : len(firsts) : len(firsts)]
 		}
 	}
 	return values, bad, false
