@@ -293,7 +293,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		Time:           x.start,
 		MockTime:       x.mockStart,
 		Method:         r.Method,
-		URL:            clip(spec.MaskURL(r.URL.RequestURI()), maxJournalURL, &tr.URL),
+		URL:            clip(spec.MaskURL(requestURI(r)), maxJournalURL, &tr.URL),
 		Host:           clip(r.Host, maxJournalField, &tr.Fields),
 		TLS:            r.TLS != nil,
 		Tenant:         clip(strings.Join(r.Header[TenantHeader], ", "), maxJournalField, &tr.Fields),
@@ -395,6 +395,15 @@ func clipHeader(h http.Header, max int, c **cut) http.Header {
 	}
 	*c = &cut{Kept: max - room, Size: size}
 	return out
+}
+
+// requestURI returns the path and query of r as sent, r.RequestURI when
+// that is one (no copy), else as its URL says.
+func requestURI(r *http.Request) string {
+	if strings.HasPrefix(r.RequestURI, "/") {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
 }
 
 // headerSize is the bytes of h's names and values.

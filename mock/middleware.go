@@ -47,12 +47,13 @@ func (srv *Server) logRequests(next http.Handler) http.Handler {
 			w, status = sr, func() int { return sr.status }
 		}
 		next.ServeHTTP(w, r)
-		attrs := []slog.Attr{
+		var buf [10]slog.Attr
+		attrs := append(buf[:0],
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", status()),
 			slog.Duration("duration", time.Since(start)),
-		}
+		)
 		if x != nil {
 			attrs = append(attrs, slog.String("job_request_id", x.requestID), slog.String("app", x.ident.app))
 			if x.ident.user != "" {
