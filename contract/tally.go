@@ -162,7 +162,7 @@ func curlOf(a Answer) string {
 	}
 	u := a.URL
 	if base, query, ok := strings.Cut(u, "?"); ok {
-		u = base + apispec.MaskURL("?" + query)
+		u = base + apispec.MaskURL("?"+query)
 	}
 	b.WriteString(" " + apispec.ShellQuote(u))
 	s := b.String()
