@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
+	apispec "github.com/bkjob-mock/bkjob-mock/internal/spec"
 )
 
 // An Answer is one request to the API and the response it got, as a proxy in
@@ -133,18 +134,12 @@ func (in *Inspector) Examine(a Answer) (out Inspection) {
 
 	seen := map[string]bool{}
 	checked := map[string]bool{}
-	secrets := secretsOf(a.Header.Get(authHeader))
+	auth := a.Header.Get(authHeader)
 	add := func(check, format string, args ...any) {
 		checked[check] = true
 		if !seen[check] {
 			seen[check] = true
-			msg := fmt.Sprintf(format, args...)
-			for _, sec := range secrets {
-				if len(sec) >= 3 {
-					msg = strings.ReplaceAll(msg, sec, "***")
-				}
-			}
-			out.Findings = append(out.Findings, Finding{check, msg})
+			out.Findings = append(out.Findings, Finding{check, apispec.MaskEchoed(fmt.Sprintf(format, args...), auth)})
 		}
 	}
 	exercise := func(check string) { checked[check] = true }

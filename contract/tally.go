@@ -165,11 +165,5 @@ func curlOf(a Answer) string {
 		u = base + apispec.MaskURL("?"+query)
 	}
 	b.WriteString(" " + apispec.ShellQuote(u))
-	s := b.String()
-	for _, sec := range secretsOf(a.Header.Get(authHeader)) {
-		if len(sec) >= 3 {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
-	return s
+	return apispec.MaskEchoed(b.String(), a.Header.Get(authHeader))
 }
