@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -214,10 +215,15 @@ func (srv *Server) proxyRoutes() http.Handler {
 				x.api = apiUser
 			}
 		}
-		// The answer's Date and X-Bkapi-Request-Id are the upstream's.
+		// The answer's Date and X-Bkapi-Request-Id are the upstream's; so is
+		// its Vary, to which the proxy's CORS adds Origin if it lacks it.
 		h := w.Header()
 		delete(h, gatewayRequestIDHeader)
 		delete(h, "Date")
+		if vary := h["Vary"]; len(vary) > 0 {
+			delete(h, "Vary")
+			w = &varyWriter{ResponseWriter: w, vary: vary}
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), p.Timeout)
 		defer cancel()
 		rp.ServeHTTP(w, r.WithContext(ctx))
@@ -358,3 +364,24 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// varyWriter adds the proxy's own Vary values to the upstream's answer, those
+// it lacks, as the headers are written.
+type varyWriter struct {
+	http.ResponseWriter
+	vary []string
+}
+
+func (vw *varyWriter) WriteHeader(code int) {
+	h := vw.Header()
+	for _, v := range vw.vary {
+		if !slices.ContainsFunc(h.Values("Vary"), func(have string) bool { return strings.Contains(strings.ToLower(have), strings.ToLower(v)) }) {
+			h.Add("Vary", v)
+		}
+	}
+	vw.ResponseWriter.WriteHeader(code)
+}
+
+func (vw *varyWriter) Write(b []byte) (int, error) { return vw.ResponseWriter.Write(b) }
+
+func (vw *varyWriter) Unwrap() http.ResponseWriter { return vw.ResponseWriter }

@@ -143,6 +143,7 @@ func TestProxyForwardsUnchanged(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Bkapi-Request-Id", "feedfacefeedfacefeedfacefeedface")
 		w.Header().Set("X-Upstream", "yes")
+		w.Header().Set("Vary", "Origin")
 		w.Header().Set("Date", "Sun, 29 Nov 2026 02:00:00 GMT")
 		w.WriteHeader(http.StatusTeapot)
 		w.Write(body)
@@ -169,6 +170,7 @@ func TestProxyForwardsUnchanged(t *testing.T) {
 	assert.Equal(t, "yes", resp.Header.Get("X-Upstream"))
 	assert.Equal(t, []string{"feedfacefeedfacefeedfacefeedface"}, resp.Header.Values("X-Bkapi-Request-Id"), "the upstream's, alone")
 	assert.Equal(t, []string{"Sun, 29 Nov 2026 02:00:00 GMT"}, resp.Header.Values("Date"))
+	assert.Equal(t, []string{"Origin"}, resp.Header.Values("Vary"), "the upstream's, not twice")
 	assert.Empty(t, resp.Header.Get("X-Mock-Error"))
 
 	sent := up.request()
@@ -219,6 +221,8 @@ func TestProxyJournalFilters(t *testing.T) {
 	t.Cleanup(upstream.Close)
 	srv, in := newProxy(t, upstream.URL, mock.ProxyConfig{})
 
+	a := pdo(t, srv, http.MethodGet, bkjob.UserAPIPath, "")
+	assert.Equal(t, []string{"Origin"}, a.header.Values("Vary"), "the proxy's CORS varies by Origin")
 	for _, r := range []struct {
 		method, path, query string
 	}{
@@ -234,11 +238,11 @@ func TestProxyJournalFilters(t *testing.T) {
 		assert.Equal(t, r.method, up.request().Method)
 	}
 	answers, _ := in.seen()
-	require.Len(t, answers, 3, "the two API resources, GET")
-	assert.True(t, answers[2].System)
+	require.Len(t, answers, 4, "the two API resources, GET")
+	assert.True(t, answers[3].System)
 
 	all := proxyJournal(t, srv, "")
-	require.Len(t, all, 5)
+	require.Len(t, all, 6)
 	assert.Nil(t, all[0].Contract, "a POST is no answer of the API")
 	assert.Nil(t, all[1].Contract, "another path is no answer of the API")
 	for _, tt := range []struct {
@@ -251,7 +255,7 @@ func TestProxyJournalFilters(t *testing.T) {
 		{"check=rules/invalid/type", nil},
 		{"check=rules/inv", nil},
 		{"findings=1&path=system", []string{bkjob.SystemAPIPath + "?status=12"}},
-		{"findings=0", []string{"/api/v4/get_job_instance_list?status=12", "/api/v4/other?status=12", bkjob.SystemAPIPath + "?status=12", bkjob.UserAPIPath + "?status=3", bkjob.UserAPIPath + "?status=12"}},
+		{"findings=0", []string{"/api/v4/get_job_instance_list?status=12", "/api/v4/other?status=12", bkjob.SystemAPIPath + "?status=12", bkjob.UserAPIPath + "?status=3", bkjob.UserAPIPath + "?status=12", bkjob.UserAPIPath + "?"}},
 	} {
 		var urls []string
 		for _, e := range proxyJournal(t, srv, tt.query) {
@@ -259,7 +263,7 @@ func TestProxyJournalFilters(t *testing.T) {
 		}
 		assert.Equal(t, tt.want, urls, tt.query)
 	}
-	a := pdo(t, srv, http.MethodGet, "/__mock/requests", "findings=yes")
+	a = pdo(t, srv, http.MethodGet, "/__mock/requests", "findings=yes")
 	assert.Equal(t, http.StatusBadRequest, a.status)
 }
 
