@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
+	apispec "github.com/bkjob-mock/bkjob-mock/internal/spec"
 )
 
 // An Answer is one request to the API and the response it got, as a proxy in
@@ -23,6 +24,9 @@ type Answer struct {
 	Status     int
 	RespHeader http.Header
 	Body       []byte
+	// URL is where the request went, for the curl command that reproduces
+	// a finding in a report (see Tally); optional.
+	URL string
 }
 
 // A Finding is a rule of the contract that one answer breaks. Check is the
@@ -94,8 +98,26 @@ func answerRule(name string) bool {
 	return false
 }
 
-// Inspect returns the rules a answers breaks, at most one finding per check.
-func (in *Inspector) Inspect(a Answer) []Finding {
+// Inspection is what one answer shows: the rules it breaks and the rules it
+// exercises, those it breaks among them.
+type Inspection struct {
+	Findings []Finding
+	// Checked names the checks of the rules the answer exercised, in the
+	// order of AnswerChecks: a rule of ordering needs two tasks, a filter
+	// needs the filter and a task to check against it.
+	Checked []string
+}
+
+// Inspect returns the rules a breaks, at most one finding per check.
+func (in *Inspector) Inspect(a Answer) []Finding { return in.Examine(a).Findings }
+
+// Examine inspects a: every rule it exercises and those it breaks, at most
+// one finding per check. The secrets of a's X-Bkapi-Authorization are masked
+// in the messages.
+func (in *Inspector) Examine(a Answer) (out Inspection) {
+	if a.Header == nil {
+		a.Header = http.Header{}
+	}
 	ex := &exchange{check: "proxy", req: request{system: a.System, query: parseParams(a.RawQuery)},
 		status: a.Status, respHdr: a.RespHeader, body: a.Body}
 	if ex.respHdr == nil {
@@ -110,17 +132,33 @@ func (in *Inspector) Inspect(a Answer) []Finding {
 	_, isObject := ex.json.(map[string]any)
 	ex.v4 = a.Header.Get(authHeader) != "" && isObject && !isGatewayEnvelope(ex.json)
 
-	var out []Finding
 	seen := map[string]bool{}
+	checked := map[string]bool{}
+	auth := a.Header.Get(authHeader)
 	add := func(check, format string, args ...any) {
+		checked[check] = true
 		if !seen[check] {
 			seen[check] = true
-			out = append(out, Finding{check, fmt.Sprintf(format, args...)})
+			out.Findings = append(out.Findings, Finding{check, apispec.MaskEchoed(fmt.Sprintf(format, args...), auth)})
 		}
 	}
+	exercise := func(check string) { checked[check] = true }
+	defer func() {
+		for _, c := range AnswerChecks() {
+			if checked[c.Name] {
+				out.Checked = append(out.Checked, c.Name)
+			}
+		}
+	}()
+
 	in.spec.validate(ex)
 	names := [problemKinds]string{"conformance/status_documented", "conformance/content_type", "conformance/schema",
 		"conformance/job_request_id", "conformance/no_null_fields"}
+	for k, examined := range ex.examined {
+		if examined {
+			exercise(names[k])
+		}
+	}
 	for _, p := range ex.problems {
 		add(names[p.kind], "%s", p.msg)
 	}
@@ -129,6 +167,7 @@ func (in *Inspector) Inspect(a Answer) []Finding {
 	if check, want, rejected := rejection(q); rejected && ex.v4 {
 		// 403 and 404 come before the parameters are bound: they may hide the 400.
 		if ex.status != 403 && ex.status != 404 {
+			exercise(check)
 			if a.Header.Get(languageHeader) != "" {
 				// Another language: its texts are not all known; the codes are.
 				want.message, want.messageRE, want.detailsMessage = "", anyText, ""
@@ -148,25 +187,40 @@ func (in *Inspector) Inspect(a Answer) []Finding {
 		now = d
 	}
 	if v, _ := q.get("length"); v == "" {
+		exercise("semantics/default_length")
 		if len(items) > 10 {
 			add("semantics/default_length", "without length the page holds %d tasks, want at most 10", len(items))
 		}
-	} else if n, _ := strconv.ParseInt(v, 10, 64); int64(len(items)) > n {
-		if q.count("length") > 1 {
+	} else if n, _ := strconv.ParseInt(v, 10, 64); q.count("length") > 1 {
+		exercise("rules/repeated_param_first_wins")
+		if int64(len(items)) > n {
 			add("rules/repeated_param_first_wins", "length=%s first, yet %d tasks: the first value counts", v, len(items))
-		} else {
+		}
+	} else {
+		exercise("semantics/length_honoured")
+		if int64(len(items)) > n {
 			add("semantics/length_honoured", "length=%d returned %d tasks", n, len(items))
 		}
+	}
+	if len(items) > 1 {
+		exercise("semantics/order/create_time_desc")
 	}
 	if msg := orderProblem(items); msg != "" {
 		add("semantics/order/create_time_desc", "%s", msg)
 	}
-	if msg, _ := tieProblem(items); msg != "" {
+	msg, ties := tieProblem(items)
+	if ties > 0 {
+		exercise("semantics/order/ties_by_id_asc")
+	}
+	if msg != "" {
 		add("semantics/order/ties_by_id_asc", "%s", msg)
 	}
 	id, byID := positive(q, "job_instance_id")
-	if start, end := q.int("create_time_start"), q.int("create_time_end"); !byID && start > end && len(items) > 0 {
-		add("semantics/window/start_after_end_empty", "create_time_start=%d > create_time_end=%d returned %d tasks, want none", start, end, len(items))
+	if start, end := q.int("create_time_start"), q.int("create_time_end"); !byID && start > end {
+		exercise("semantics/window/start_after_end_empty")
+		if len(items) > 0 {
+			add("semantics/window/start_after_end_empty", "create_time_start=%d > create_time_end=%d returned %d tasks, want none", start, end, len(items))
+		}
 	}
 	filters := map[string]func(item) bool{}
 	if !byID {
@@ -174,6 +228,19 @@ func (in *Inspector) Inspect(a Answer) []Finding {
 			if v, ok := q.get(r.param); ok && strings.TrimSpace(v) != "" {
 				filters[r.check] = r.matcher(v)
 			}
+		}
+	}
+	if len(items) > 0 {
+		for _, c := range []string{"semantics/times/plausible", "semantics/items/scope", "semantics/items/quick_task_ids", "semantics/items/time_fields"} {
+			exercise(c)
+		}
+		if byID {
+			exercise("semantics/job_instance_id/exact")
+		} else {
+			exercise("semantics/window/items_inside")
+		}
+		for c := range filters {
+			exercise(c)
 		}
 	}
 	for _, it := range items {

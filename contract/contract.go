@@ -167,6 +167,9 @@ const (
 	SkipData SkipClass = "data"
 	// SkipInterrupted: the run was stopped before the check could run.
 	SkipInterrupted SkipClass = "interrupted"
+	// SkipTraffic: no answer a proxy saw exercised the rule (see Tally). It
+	// makes a run inconclusive only when no check ran at all.
+	SkipTraffic SkipClass = "traffic"
 )
 
 // CheckResult is what one check found.
@@ -240,11 +243,14 @@ func (r *Result) Verdict() Verdict {
 	return VerdictPass
 }
 
-// Inconclusive returns the essential checks that skipped for lack of data.
+// Inconclusive returns the essential checks that skipped for lack of data,
+// and for lack of traffic when no check ran at all.
 func (r *Result) Inconclusive() []CheckResult {
+	passed, failed, _ := r.Counts()
+	none := passed+failed == 0
 	var out []CheckResult
 	for _, c := range r.Checks {
-		if c.Status == Skip && c.Essential && c.SkipClass == SkipData {
+		if c.Status == Skip && c.Essential && (c.SkipClass == SkipData || c.SkipClass == SkipTraffic && none) {
 			out = append(out, c)
 		}
 	}

@@ -52,7 +52,7 @@ func (r *TextReporter) Done(res *Result) {
 		fmt.Fprintf(r.W, "%d requests in %.1fs; window %s .. %s (from %s)\n", res.Requests, res.Duration.Seconds(),
 			from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), res.Clock)
 	}
-	fmt.Fprintln(r.W, summaryLine(res))
+	fmt.Fprintln(r.W, res.Summary())
 	if line := selectionLine(res); line != "" {
 		fmt.Fprintln(r.W, line)
 	}
@@ -61,16 +61,16 @@ func (r *TextReporter) Done(res *Result) {
 	}
 }
 
-// summaryLine is "N passed, M failed, K skipped: I configuration, J data".
-func summaryLine(res *Result) string {
-	passed, failed, skipped := res.Counts()
+// Summary is "N passed, M failed, K skipped: I configuration, J data".
+func (r *Result) Summary() string {
+	passed, failed, skipped := r.Counts()
 	line := fmt.Sprintf("%d passed, %d failed, %d skipped", passed, failed, skipped)
 	if skipped == 0 {
 		return line
 	}
 	var parts []string
-	counts := res.SkipCounts()
-	for _, c := range []SkipClass{SkipConfiguration, SkipData, SkipInterrupted} {
+	counts := r.SkipCounts()
+	for _, c := range []SkipClass{SkipConfiguration, SkipData, SkipTraffic, SkipInterrupted} {
 		if counts[c] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[c], c))
 		}

@@ -80,6 +80,7 @@ func (srv *Server) handleConfig() http.Handler {
 			"cors_origin":  cfg.CORSOrigin,
 			"admin_token":  cfg.AdminToken != "",
 			"scenario_hdr": ScenarioHeader,
+			"proxy":        srv.proxyView(),
 		})
 	})
 }

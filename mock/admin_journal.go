@@ -91,6 +91,11 @@ type journalEntry struct {
 	reqMasked      bool          // reqHeader is a masked copy (one that had to be cut short)
 	durationExact  time.Duration // for HAR
 	cost           int64         // estimated bytes held
+
+	// Proxy only: the contract's findings on the answer, and why the
+	// upstream gave none.
+	Contract      *contractView `json:"contract,omitempty"`
+	UpstreamError string        `json:"upstream_error,omitempty"`
 }
 
 // truncation names the parts of an entry the journal kept only the start of.
@@ -152,6 +157,7 @@ func (e *journalEntry) estimate() int64 {
 	for _, p := range e.Problems {
 		n += 128 + len(p.Param) + len(p.Code) + len(p.Message) + len(p.Detail) + len(p.Found)
 	}
+	n += e.Contract.cost() + len(e.UpstreamError)
 	return int64(n)
 }
 
@@ -337,6 +343,13 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 	if len(e.body) < e.BodySize {
 		tr.ResponseBody = &cut{Kept: len(e.body), Size: e.BodySize}
 	}
+	if x.proxied != nil {
+		e.Contract, e.UpstreamError = x.proxied.view()
+		e.UpstreamError = clip(e.UpstreamError, maxJournalField, &tr.Fields)
+		if e.API == "" {
+			e.Contract = nil // not an answer of the API
+		}
+	}
 	if tr != (truncation{}) {
 		e.Truncated = &tr
 	}
@@ -445,6 +458,8 @@ type journalFilter struct {
 	method   string
 	path     string // substring of the path
 	id       string // a job_request_id or an X-Bkapi-Request-Id
+	findings bool   // only entries with contract findings (proxy)
+	check    string // only entries with a finding of this check, or of a check under it
 	since    uint64 // only entries with a greater id
 	limit    int
 }
@@ -454,6 +469,14 @@ func parseJournalFilter(q url.Values, size int) (journalFilter, *mockError) {
 		status: q.Get("status"), user: q.Get("user"), app: q.Get("app"), tenant: q.Get("tenant"), scope: q.Get("scope"),
 		scenario: q.Get("scenario"), method: strings.ToUpper(q.Get("method")), path: q.Get("path"), id: q.Get("request_id"),
 		limit: 100,
+	}
+	f.check = strings.Trim(q.Get("check"), "/")
+	switch v := q.Get("findings"); v {
+	case "", "0", "false":
+	case "1", "true":
+		f.findings = true
+	default:
+		return f, mockBadRequest("findings=%q: want 1 for the entries with contract findings", v)
 	}
 	if f.status != "" {
 		ok := len(f.status) == 3 && strings.HasSuffix(f.status, "xx") && f.status[0] >= '1' && f.status[0] <= '5'
@@ -501,6 +524,14 @@ func (f *journalFilter) match(e *journalEntry) bool {
 		return false
 	}
 	if f.path != "" && !strings.Contains(pathOf(e.URL), f.path) {
+		return false
+	}
+	if (f.findings || f.check != "") && (e.Contract == nil || len(e.Contract.Findings) == 0) {
+		return false
+	}
+	if f.check != "" && !slices.ContainsFunc(e.Contract.Findings, func(x Finding) bool {
+		return x.Check == f.check || strings.HasPrefix(x.Check, f.check+"/")
+	}) {
 		return false
 	}
 	if f.scenario != "" {

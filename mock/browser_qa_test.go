@@ -73,7 +73,7 @@ func TestAdminPageQAViews(t *testing.T) {
 	assert.Equal(t, "2026-11-29T10:00:00+08:00 (1795917600000)", wd.text(`#now`))
 	assert.Regexp(t, `^20\d\d-\d\d-\d\d \d\d:\d\d:\d\dZ$`, wd.text(`#wall`))
 	assert.Equal(t, []any{"seed", "mock clock", "wall clock", "fixtures", "quirks", "base path", "journal"},
-		wd.eval(`return [...document.querySelectorAll('#config dt')].map(d => d.textContent)`))
+		wd.eval(`return [...document.querySelectorAll('#config dt')].filter(d => d.checkVisibility()).map(d => d.textContent)`))
 
 	// Five exchanges: two that differ only in their last parameter, a 400
 	// with three problems, a 403 by header, a slow one.

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	bkjob "github.com/bkjob-mock/bkjob-mock"
+	"github.com/bkjob-mock/bkjob-mock/contract"
 	"github.com/bkjob-mock/bkjob-mock/fixtures"
 	"github.com/bkjob-mock/bkjob-mock/mock"
 )
@@ -134,6 +135,79 @@ func TestAdminPageInBrowser(t *testing.T) {
 	wd.waitFor("the refusal gone", `return document.querySelector('#data-error').hidden`, true)
 
 	wd.screenshot("")
+}
+
+// TestProxyAdminPageInBrowser drives the admin page of a proxy (bkjob-mock
+// proxy) in front of the mock with --quirks: the page says where it
+// proxies to and hides the mock's own scenarios and data; an answer that
+// breaks the contract shows its check in the journal's contract column, a
+// good one "ok"; "with contract findings" keeps only the rows with findings;
+// the entry lists its findings.
+func TestProxyAdminPageInBrowser(t *testing.T) {
+	chromium, driver := browserBinaries(t)
+	upstream := httptest.NewServer(newBrowserMock(t, true))
+	t.Cleanup(upstream.Close)
+	u, err := url.Parse(upstream.URL)
+	require.NoError(t, err)
+	in, err := contract.NewInspector()
+	require.NoError(t, err)
+	h, err := mock.New(mock.Config{JournalSize: mock.DefaultJournalSize, Proxy: &mock.ProxyConfig{Upstream: u,
+		Inspect: func(a mock.ProxiedAnswer) []mock.Finding {
+			var out []mock.Finding
+			for _, f := range in.Inspect(contract.Answer(a)) {
+				out = append(out, mock.Finding(f))
+			}
+			return out
+		}}})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	wd := startWebDriver(t, driver, chromium)
+
+	wd.navigate(srv.URL + "/__mock/")
+	wd.waitFor("the page to load", `return document.body.dataset.ready === 'true'`, true)
+	wd.waitFor("the upstream", `return document.querySelector('#upstream').textContent.startsWith(arguments[0])`, true, upstream.URL)
+	assert.Equal(t, []any{"wall clock", "journal", "proxy to"},
+		wd.eval(`return [...document.querySelectorAll('#config dt')].filter(d => d.checkVisibility()).map(d => d.textContent)`))
+	assert.True(t, wd.eval(`return getComputedStyle(document.querySelector('#scenarios')).display === 'none' && getComputedStyle(document.querySelector('#data')).display === 'none'`) == true,
+		"a proxy has no scenarios or data of its own")
+
+	for _, q := range []string{"", "&status=12", "&operator=admin", "&type=3"} {
+		status, body := browserGet(t, srv, bkjob.UserAPIPath, browserWindow("biz:2", 24*time.Hour)+q, browserAdmin)
+		require.Contains(t, []int{200, 500}, status, "body: %s", body)
+	}
+	// The contract cell of the first row whose request holds arguments[0].
+	const contractOf = `const tr = [...document.querySelectorAll('#journal-table tbody tr')].find(tr => tr.cells[4].textContent.includes(arguments[0]));
+		return tr ? tr.cells[11].textContent : null`
+	wd.waitFor("the finding of status=12 in the contract column", contractOf, "1: rules/invalid/status", "status=12")
+	wd.waitFor("the finding of type=3", contractOf, "1: rules/invalid/type", "type=3")
+	wd.waitFor("a good answer's ok", contractOf, "ok", "operator=admin")
+	assert.Equal(t, float64(4), wd.eval(`return document.querySelectorAll('#journal-table tbody tr').length`))
+
+	// The filter: only the rows with findings.
+	wd.click(`#journal-filter input[name="findings"]`)
+	rows := `return [...document.querySelectorAll('#journal-table tbody tr')].map(tr => tr.cells[11].textContent)`
+	wd.waitFor("only the rows with findings", rows, []any{"1: rules/invalid/type", "1: rules/invalid/status"})
+	status, body := browserGet(t, srv, bkjob.UserAPIPath, browserWindow("biz:2", 24*time.Hour)+"&launch_mode=4", browserAdmin)
+	require.Equal(t, http.StatusInternalServerError, status, "body: %s", body)
+	browserGet(t, srv, bkjob.UserAPIPath, browserWindow("biz:2", 24*time.Hour)+"&status=3", browserAdmin)
+	wd.waitFor("a new row with findings, and only it", rows, []any{"1: rules/invalid/launch_mode", "1: rules/invalid/type", "1: rules/invalid/status"})
+
+	// The entry lists its findings.
+	wd.click(`#journal-table tbody tr:first-child`)
+	wd.waitFor("the entry's findings", `return [...document.querySelectorAll('#entry-contract tbody tr')].map(tr => tr.cells[0].textContent)`, []any{"rules/invalid/launch_mode"})
+	assert.Contains(t, wd.text(`#entry-contract tbody tr td:nth-child(2)`), "500 INTERNAL")
+	wd.screenshot("proxy")
+}
+
+// newBrowserMock is the mock of browserServer, with or without quirks.
+func newBrowserMock(t *testing.T, quirks bool) http.Handler {
+	t.Helper()
+	fx, err := fixtures.Default()
+	require.NoError(t, err)
+	h, err := mock.New(mock.Config{Fixtures: fx, Seed: browserSeed, Now: func() time.Time { return browserNow }, Quirks: quirks})
+	require.NoError(t, err)
+	return h
 }
 
 // screenshot saves the window as PNG to $BKJOB_BROWSER_SCREENSHOT with

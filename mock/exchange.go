@@ -67,6 +67,7 @@ type exchange struct {
 	plan      plan      // the scenarios chosen for the request
 	problems  []problem // every validation problem, the reported one first
 	mockError string    // code of the mock's own error, if it answered one
+	proxied   *proxied  // what the proxy learnt; nil for the mock
 
 	w answerWriter // the answer as sent
 }

@@ -68,6 +68,9 @@ func (srv *Server) logRequests(next http.Handler) http.Handler {
 			if x.mockError != "" {
 				attrs = append(attrs, slog.String("mock_error", x.mockError))
 			}
+			if x.proxied != nil && len(x.proxied.findings) > 0 {
+				attrs = append(attrs, slog.Int("findings", len(x.proxied.findings)), slog.String("check", x.proxied.findings[0].Check))
+			}
 		}
 		srv.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})

@@ -66,6 +66,11 @@ type Config struct {
 	// Pprof serves net/http/pprof under /__mock/debug/pprof/ to loopback
 	// clients (403 to others); off, those paths answer 404.
 	Pprof bool
+
+	// Proxy, when set, makes the Server a proxy in front of an
+	// implementation of the API instead of a mock of it (see ProxyConfig);
+	// Fixtures may then be nil.
+	Proxy *ProxyConfig
 }
 
 // DefaultQueryBudget is how long one API query may spend generating and
@@ -119,6 +124,20 @@ type generation struct {
 // and builds the first generation from cfg.Fixtures; an error means the
 // build is broken or the configuration or the fixtures' rules are invalid.
 func New(cfg Config) (*Server, error) {
+	if cfg.Proxy != nil {
+		p := *cfg.Proxy
+		if err := checkProxy(&p); err != nil {
+			return nil, err
+		}
+		cfg.Proxy = &p
+		if cfg.Fixtures == nil { // the admin page reads them
+			fx, err := fixtures.Default()
+			if err != nil {
+				return nil, err
+			}
+			cfg.Fixtures = fx
+		}
+	}
 	if cfg.Fixtures == nil {
 		return nil, errors.New("mock: Config.Fixtures is required")
 	}

@@ -18,7 +18,13 @@ import (
 //	scope and permission → kin-openapi validation → the list handler.
 func (srv *Server) routes() http.Handler {
 	admin := srv.logRequests(srv.adminGuard(srv.adminRoutes()))
-	api := srv.exchanges(srv.logRequests(srv.journalRequests(srv.apiRoutes())))
+	var routes http.Handler
+	if srv.cfg.Proxy != nil {
+		routes = srv.proxyRoutes()
+	} else {
+		routes = srv.apiRoutes()
+	}
+	api := srv.exchanges(srv.logRequests(srv.journalRequests(routes)))
 	return srv.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == adminPrefix || strings.HasPrefix(r.URL.Path, adminPrefix+"/") {
 			// API answers get theirs from exchanges; the mock's own too, so

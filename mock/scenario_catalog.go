@@ -189,7 +189,7 @@ var scenarioCatalog = []*scenarioDef{
 			if arg == "failed" {
 				return &gatewayError{http.StatusBadGateway, 1650201, "ERROR_REQUESTING_RESOURCE", `Request backend service failed [detail="Bad Gateway" err="EOF" status="502"]`}
 			}
-			return &gatewayError{http.StatusBadGateway, 1650200, "BAD_GATEWAY", `Bad Gateway [upstream_error="cannot read header from upstream"]`}
+			return gatewayBadGateway()
 		},
 	},
 	{

@@ -155,6 +155,12 @@ func gatewayTimeout() *gatewayError {
 	return &gatewayError{http.StatusGatewayTimeout, 1650401, "REQUEST_BACKEND_TIMEOUT", `Request backend service timeout [upstream_error="cannot read header from upstream"]`}
 }
 
+// gatewayBadGateway is the gateway's 502 when the backend gives no answer
+// (it closed the connection, or could not be reached).
+func gatewayBadGateway() *gatewayError {
+	return &gatewayError{http.StatusBadGateway, 1650200, "BAD_GATEWAY", `Bad Gateway [upstream_error="cannot read header from upstream"]`}
+}
+
 func gatewayBadRequest(reason string) *gatewayError {
 	return &gatewayError{http.StatusBadRequest, gatewayInvalidArgs, "INVALID_ARGS", `Parameters error [reason="` + reason + `"]`}
 }

@@ -30,6 +30,11 @@ const docsNow = "2026-11-29T10:00:00+08:00"
 // mock on a free port, written back as this one in what they print.
 const docsAddr = "127.0.0.1:8080"
 
+// docsProxyAddr is the address the documents show for a proxy
+// ("bkjob-mock proxy ... &"), which runs on a free port likewise until
+// "kill -INT %1; wait" stops it.
+const docsProxyAddr = "127.0.0.1:8081"
+
 // docCommand is one "$ " command of a console block and the output shown after it.
 type docCommand struct {
 	file string
@@ -115,6 +120,8 @@ func normalize(s string) string {
 var (
 	assignment  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 	serveCmd    = regexp.MustCompile(`^(?:go run \./cmd/bkjob-mock|bkjob-mock) serve\b`)
+	proxyCmd    = regexp.MustCompile(`^(?:go run \./cmd/bkjob-mock|bkjob-mock) proxy\b(.*)&$`)
+	stopCmd     = regexp.MustCompile(`^kill -(?:INT|TERM) %1; wait(?: %1; echo "exit \$\?")?$`)
 	makeRunCmd  = regexp.MustCompile(`^make run(?: ARGS="([^"]*)")?\s*$`)
 	goRunPrefix = regexp.MustCompile(`(^|[\s;|&(])go run \./cmd/bkjob-mock\b`)
 )
@@ -128,6 +135,17 @@ type docRunner struct {
 	mock    *exec.Cmd
 	addr    string // where the mock listens
 	done    chan struct{}
+	proxy   *docProxy // a proxy in the background, if any
+}
+
+// docProxy is a "bkjob-mock proxy ... &" of a document.
+type docProxy struct {
+	cmd    *exec.Cmd
+	addr   string
+	out    *syncBuffer // stdout
+	banner int         // the length of the banner in out
+	stderr *syncBuffer
+	done   chan struct{} // closed when stdout ends
 }
 
 func TestDocs(t *testing.T) {
@@ -195,8 +213,19 @@ func (r *docRunner) run(c docCommand) {
 	if r.mock == nil {
 		r.start(where, "bkjob-mock serve --now "+docsNow, nil)
 	}
+	if m := proxyCmd.FindStringSubmatch(strings.ReplaceAll(cmd, "\\\n", " ")); m != nil {
+		r.startProxy(where, "bkjob-mock proxy"+m[1], c.want)
+		return
+	}
+	if stopCmd.MatchString(cmd) {
+		r.stopProxy(where, cmd, c.want)
+		return
+	}
 	cmd = goRunPrefix.ReplaceAllString(cmd, "${1}bkjob-mock")
 	cmd = strings.ReplaceAll(cmd, docsAddr, r.addr)
+	if r.proxy != nil {
+		cmd = strings.ReplaceAll(cmd, docsProxyAddr, r.proxy.addr)
+	}
 	script := strings.Join(append(append([]string{"set -o pipefail"}, r.prelude...), cmd), "\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -204,7 +233,7 @@ func (r *docRunner) run(c docCommand) {
 	sh.Env = r.env()
 	sh.Dir = r.dir
 	out, err := sh.CombinedOutput()
-	got := normalize(strings.ReplaceAll(string(out), r.addr, docsAddr))
+	got := normalize(r.unaddress(string(out)))
 	if ctx.Err() != nil {
 		r.t.Fatalf("%s: %s\ndid not end within a minute; printed:\n%s", where, c.cmd, got)
 	}
@@ -267,8 +296,99 @@ func (r *docRunner) start(where, cmd string, want []string) {
 	}
 }
 
+// unaddress writes the addresses of the runner's mock and proxy back as the
+// documents show them.
+func (r *docRunner) unaddress(s string) string {
+	if r.proxy != nil {
+		s = strings.ReplaceAll(s, r.proxy.addr, docsProxyAddr)
+	}
+	return strings.ReplaceAll(s, r.addr, docsAddr)
+}
+
+// startProxy starts "bkjob-mock proxy ARGS &" in front of the document's
+// mock, on a free port, and checks its banner against want.
+func (r *docRunner) startProxy(where, cmd string, want []string) {
+	r.t.Helper()
+	if r.proxy != nil {
+		r.t.Fatalf("%s: a proxy runs already: stop it first (kill -INT %%1; wait)", where)
+	}
+	cmd = strings.ReplaceAll(cmd, "--addr "+docsProxyAddr, "")
+	cmd = strings.ReplaceAll(cmd, docsAddr, r.addr)
+	sh := exec.Command("bash", "-c", strings.Join(append(append([]string{}, r.prelude...), "exec "+cmd+" --addr 127.0.0.1:0 --log-level off"), "\n"))
+	sh.Env = r.env()
+	sh.Dir = r.dir
+	stdout, err := sh.StdoutPipe()
+	require.NoError(r.t, err)
+	p := &docProxy{cmd: sh, out: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	sh.Stderr = p.stderr
+	require.NoError(r.t, sh.Start(), where)
+	r.proxy = p
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.out.Write([]byte(sc.Text() + "\n"))
+		}
+	}()
+	timeout := time.After(30 * time.Second)
+	for !strings.Contains(p.out.String(), "\nAPI under ") {
+		select {
+		case <-p.done:
+			r.t.Fatalf("%s: %s\nexited before its banner:\n%s%s", where, cmd, p.out.String(), p.stderr.String())
+		case <-timeout:
+			r.t.Fatalf("%s: %s\nprinted no banner:\n%s%s", where, cmd, p.out.String(), p.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	banner := p.out.String()
+	p.banner = len(banner)
+	m := regexp.MustCompile(`(?m)^bkjob-mock listening on http://(\S+)$`).FindStringSubmatch(banner)
+	require.NotNil(r.t, m, "%s: no listening line:\n%s", where, banner)
+	p.addr = m[1]
+	if got := normalize(r.unaddress(banner)); !outputPattern(want).MatchString(got) {
+		r.t.Errorf("%s: %s\nshown:\n%s\nprinted:\n%s", where, cmd, strings.Join(want, "\n"), got)
+	}
+}
+
+// stopProxy interrupts the document's proxy, waits for it, and checks what
+// it printed meanwhile (on stdout, then stderr), and its exit status when the
+// command echoes it, against want.
+func (r *docRunner) stopProxy(where, cmd string, want []string) {
+	r.t.Helper()
+	if r.proxy == nil {
+		r.t.Fatalf("%s: no proxy runs", where)
+	}
+	got, code := r.endProxy()
+	if strings.Contains(cmd, "echo") {
+		got += fmt.Sprintf("exit %d\n", code)
+	}
+	if !outputPattern(want).MatchString(normalize(r.unaddress(got))) {
+		r.t.Errorf("%s: %s\nshown:\n%s\nprinted:\n%s", where, cmd, strings.Join(want, "\n"), got)
+	}
+	r.proxy = nil
+}
+
+// endProxy interrupts the proxy, waits for it, and returns what it printed
+// after its banner, stdout then stderr, and its exit status.
+func (r *docRunner) endProxy() (string, int) {
+	p := r.proxy
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+	p.cmd.Wait()
+	return p.out.String()[p.banner:] + p.stderr.String(), p.cmd.ProcessState.ExitCode()
+}
+
 // stop ends the mock this runner started, if any, and waits for it.
 func (r *docRunner) stop() {
+	if r.proxy != nil {
+		r.endProxy()
+		r.proxy = nil
+	}
 	if r.mock == nil {
 		return
 	}

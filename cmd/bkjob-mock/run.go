@@ -48,6 +48,7 @@ const topUsage = `bkjob-mock: a mock and contract tester for BlueKing Job's get_
 Usage:
   bkjob-mock serve     [flags]   run the mock server (bkjob-mock serve --help)
   bkjob-mock contract  [flags]   check an implementation against the contract
+  bkjob-mock proxy     [flags]   pass requests on to an implementation, checking each answer against the contract
   bkjob-mock dump      [flags]   print the job history the mock holds for a scope
   bkjob-mock record    [flags]   record the tasks of a scope from a server, for serve --recorded
   bkjob-mock version             print the version
@@ -65,6 +66,7 @@ var commands = map[string]command{
 	"dump":     {run: runDump, prefix: "bkjob-mock:"},
 	"record":   {run: runRecord, prefix: "bkjob-mock record:", usageHint: "Run 'bkjob-mock record --help' for usage."},
 	"contract": {run: runContract, prefix: "bkjob-mock contract:", usageHint: "Run 'bkjob-mock contract --help' for usage."},
+	"proxy":    {run: runProxy, prefix: "bkjob-mock proxy:", usageHint: "Run 'bkjob-mock proxy --help' for usage."},
 }
 
 // run is the whole program; main only supplies the process's context, arguments,

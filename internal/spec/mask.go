@@ -203,3 +203,25 @@ func maskKey(s, key string) string {
 func isWordByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
+
+// MaskEchoed returns s with every secret value of the X-Bkapi-Authorization
+// value auth (the fields SecretKeys name, three characters or more) replaced
+// by Masked, wherever it appears: for text that may echo a request, such as
+// what a check found in its answer.
+func MaskEchoed(s, auth string) string {
+	var m map[string]any
+	if !mayHoldSecret(auth) || json.Unmarshal([]byte(auth), &m) != nil {
+		return s
+	}
+	var secrets []string
+	for _, k := range SecretKeys {
+		if v, ok := m[k].(string); ok && len(v) >= 3 {
+			secrets = append(secrets, v)
+		}
+	}
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) }) // a secret inside another: the longer first
+	for _, v := range secrets {
+		s = strings.ReplaceAll(s, v, Masked)
+	}
+	return s
+}

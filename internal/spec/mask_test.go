@@ -61,3 +61,16 @@ func TestMaskHeader(t *testing.T) {
 	}, got)
 	assert.Equal(t, "Bearer B", h.Get("Authorization"), "the request's own headers stay")
 }
+
+func TestMaskEchoed(t *testing.T) {
+	t.Parallel()
+	auth := `{"bk_app_code":"demo","bk_app_secret":"s3cret","bk_token":"s3cret-long","bk_signature":"ab","bk_username":"admin"}`
+	for _, tt := range []struct{ in, auth, want string }{
+		{"got s3cret-long and s3cret, ab and admin", auth, "got *** and ***, ab and admin"},
+		{"nothing secret", auth, "nothing secret"},
+		{"s3cret", `not json s3cret`, "s3cret"},
+		{"s3cret", `{"bk_app_secr\u0065t":"s3cret"}`, "***"},
+	} {
+		assert.Equal(t, tt.want, MaskEchoed(tt.in, tt.auth), tt.in)
+	}
+}

@@ -85,6 +85,9 @@ async function loadConfig() {
   $('#quirks').textContent = config.quirks ? 'on' : 'off';
   $('#base-path').textContent = config.base_path || '—';
   $('#journal-size').textContent = config.journal.enabled ? `${config.journal.held}/${config.journal.size}` : 'off';
+  // A proxy (bkjob-mock proxy) has no scenarios or data of its own, and checks answers against the contract.
+  document.body.classList.toggle('proxy', !!config.proxy);
+  if (config.proxy) $('#upstream').textContent = config.proxy.upstream + ` (timeout ${config.proxy.timeout})`;
   const err = $('#reload-error');
   err.hidden = !config.reload.error;
   err.textContent = config.reload.error ? 'Fixtures not reloaded, the previous ones stay: ' + config.reload.error : '';
@@ -216,6 +219,16 @@ function decode(s) {
   try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch (e) { return s; }
 }
 
+// contractCell shows what the proxy's inspection found in an answer: the
+// number of findings and their checks, "ok", or why it was not checked.
+function contractCell(c) {
+  if (!c) return el('td', {class: 'proxy-only'});
+  if (!c.inspected) return el('td', {class: 'proxy-only muted'}, 'not checked' + (c.note ? ': ' + c.note : ''));
+  const n = c.findings.length;
+  if (!n) return el('td', {class: 'proxy-only contract-ok'}, 'ok');
+  return el('td', {class: 'proxy-only contract-findings mono'}, `${n}: ${c.findings.map((f) => f.check).join(', ')}`);
+}
+
 function journalQuery() {
   const f = new FormData($('#journal-filter'));
   const q = new URLSearchParams();
@@ -246,7 +259,7 @@ async function pollJournal() {
       el('td', {}, e.id), el('td', {class: 'mono'}, utc(e.time, true).slice(11)), el('td', {class: 'mono'}, utc(e.mock_time, true)),
       el('td', {}, e.method), requestCell(e.url), el('td', {}, e.user || ''), el('td', {class: 'mono'}, scen),
       el('td', {class: 's' + String(e.status)[0]}, e.status || 'none'), el('td', {}, e.duration_ms.toFixed(1)),
-      el('td', {class: 'mono'}, e.bkapi_request_id || ''), el('td', {}, (e.problems || []).length || ''));
+      el('td', {class: 'mono'}, e.bkapi_request_id || ''), el('td', {}, (e.problems || []).length || ''), contractCell(e.contract));
     tb.prepend(tr);
     shown.unshift(e);
   }
@@ -362,6 +375,7 @@ async function showEntry(id) {
     ['job_request_id', entry.job_request_id || ''], ['X-Mock-Scenario sent', entry.scenario_header || ''],
   ];
   if (entry.mock_error) facts.push(['mock error', entry.mock_error]);
+  if (entry.upstream_error) facts.push(['upstream error', entry.upstream_error]);
   $('#entry-facts').replaceChildren(...facts.map(([k, v]) => el('div', {dataset: {fact: k}}, el('dt', {}, k), el('dd', {}, v))));
 
   const [, query] = entry.url.split(/\?(.*)/s);
@@ -377,6 +391,13 @@ async function showEntry(id) {
     el('td', {}, p.message), el('td', {}, p.detail || ''), el('td', {}, p.found || '')))
     : [el('tr', {class: 'none'}, el('td', {colspan: 6, class: 'muted'}, 'none'))]));
 
+  const contract = entry.contract;
+  $('#entry-contract-note').textContent = !contract ? 'not an answer of the API: not checked'
+    : !contract.inspected ? 'not checked: ' + (contract.note || '') + (entry.upstream_error ? ' (' + entry.upstream_error + ')' : '')
+      : contract.findings.length ? '' : 'checked: no rule broken';
+  $('#entry-contract tbody').replaceChildren(...(contract && contract.findings.length ? contract.findings.map((f) => el('tr', {},
+    el('td', {class: 'mono'}, f.check), el('td', {class: 'wrap'}, f.message)))
+    : [el('tr', {class: 'none'}, el('td', {colspan: 2, class: 'muted'}, 'none'))]));
   const st = $('#entry-status');
   st.textContent = entry.status ? String(entry.status) : 'none (no answer)';
   st.className = 's' + String(entry.status)[0];
@@ -562,7 +583,7 @@ async function main() {
   every(1000, pollJournal);
   every(1000, loadActive);
   every(5000, loadConfig);
-  browse();
+  if (!config.proxy) browse();
   route();
   document.body.dataset.ready = 'true';
 }
