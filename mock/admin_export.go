@@ -206,7 +206,7 @@ func harEntryOf(e *journalEntry) harEntry {
 		Response: harResponse{
 			Status: e.Status, StatusText: http.StatusText(e.Status), HTTPVersion: "HTTP/1.1",
 			Cookies: []harNV{}, Headers: harHeaders(e.ResponseHeader),
-			Content:     harContent{Size: e.BodySize, MimeType: e.ResponseHeader.Get("Content-Type"), Text: string(e.body)},
+			Content:     harContent{Size: e.BodySize, MimeType: e.ResponseHeader.Get("Content-Type"), Text: e.bodyText()},
 			HeadersSize: -1, BodySize: e.BodySize,
 		},
 	}

@@ -45,6 +45,7 @@ type journal struct {
 	budget  int64           // most bytes
 	bytes   int64           // bytes held
 	seq     uint64          // id of the newest entry; ids keep growing across clears
+	ring    bodyRing        // the entries' response bodies
 }
 
 // newJournal returns a journal of size entries and budget bytes, nil for
@@ -86,7 +87,9 @@ type journalEntry struct {
 	BodySize       int           `json:"response_size"`
 	Body           *string       `json:"response_body,omitempty"` // set in the views that ask for it
 	Truncated      *truncation   `json:"truncated,omitempty"`     // what the journal cut short
-	body           []byte        // at most maxJournalBody bytes of what was sent
+	j              *journal      // whose ring holds the body
+	bodyOff        int           // where the body starts in the ring
+	bodyLen        int           // at most maxJournalBody bytes of what was sent
 	reqHeader      http.Header   // the request's own headers, masked only when reqMasked
 	reqMasked      bool          // reqHeader is a masked copy (one that had to be cut short)
 	durationExact  time.Duration // for HAR
@@ -128,28 +131,77 @@ type problemView struct {
 	Reported bool   `json:"reported"`
 }
 
-// add gives e the next id and adds it, evicting the oldest entries until
-// both the count and the byte budget hold it (a lone entry is always kept).
-func (j *journal) add(e *journalEntry) {
+// add gives e the next id and adds it with its response body, the parts
+// joined, evicting the oldest entries until the count, the byte budget and
+// the body ring hold it (a lone entry is always kept). The ring's array is
+// counted whole in the budget; it grows only when the budget allows.
+func (j *journal) add(e *journalEntry, body ...[]byte) {
+	n := 0
+	for _, p := range body {
+		n += len(p)
+	}
+	e.j, e.bodyLen = j, n
 	e.cost = e.estimate()
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	j.seq++
 	e.ID = j.seq
-	for len(j.entries) > 0 && (len(j.entries) >= j.size || j.bytes+e.cost > j.budget) {
-		j.bytes -= j.entries[0].cost
-		j.entries[0] = nil // let the evicted entry go
-		j.entries = j.entries[1:]
+	for len(j.entries) > 0 && (len(j.entries) >= j.size || j.bytes+int64(len(j.ring.buf))+e.cost > j.budget) {
+		j.evictOldest()
 	}
+	for j.ring.free() < n {
+		if size := ringSize(len(j.ring.buf), j.ring.used+n); len(j.entries) == 0 || j.bytes+e.cost+int64(size) <= j.budget {
+			move := j.ring.grow(size)
+			for _, o := range j.entries {
+				o.bodyOff = move(o.bodyOff)
+			}
+			continue
+		}
+		j.evictOldest()
+	}
+	e.bodyOff = j.ring.write(body...)
 	j.entries = append(j.entries, e)
 	j.bytes += e.cost
-	j.mu.Unlock()
 }
 
-// estimate returns about how many bytes e holds: its strings, headers and
-// body, and a fixed share for the structure, maps and slices around them.
+// ringSize is the size a ring of size now grows to to hold need bytes.
+func ringSize(now, need int) int {
+	n := max(now, minRing)
+	for n < need {
+		n *= 2
+	}
+	return n
+}
+
+// evictOldest drops the oldest entry and its body.
+func (j *journal) evictOldest() {
+	o := j.entries[0]
+	j.bytes -= o.cost
+	j.ring.drop(o.bodyLen)
+	j.entries[0] = nil // let the evicted entry go
+	j.entries = j.entries[1:]
+}
+
+// body returns a copy of e's response body, and false when e has been
+// evicted meanwhile (its bytes may have been written over).
+func (e *journalEntry) body() ([]byte, bool) {
+	j := e.j
+	if j == nil {
+		return nil, true
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.entries) == 0 || e.ID < j.entries[0].ID {
+		return nil, false
+	}
+	return j.ring.read(make([]byte, 0, e.bodyLen), e.bodyOff, e.bodyLen), true
+}
+
+// estimate returns about how many bytes e holds: its strings and headers
+// (its body is in the journal's ring), and a fixed share for the structure, maps and slices around them.
 func (e *journalEntry) estimate() int64 {
 	n := 512 + len(e.URL) + len(e.Host) + len(e.App) + len(e.User) + len(e.Tenant) + len(e.Scope) +
-		len(e.ScenarioHeader) + len(e.MockError) + len(e.RequestID) + len(e.GatewayID) + cap(e.body)
+		len(e.ScenarioHeader) + len(e.MockError) + len(e.RequestID) + len(e.GatewayID)
 	n += headerBytes(e.reqHeader) + headerBytes(e.ResponseHeader)
 	for _, s := range e.Scenarios {
 		n += 48 + len(s.Name) + len(s.Source)
@@ -257,7 +309,7 @@ func (j *journal) scan(f journalFilter, oldestFirst bool, fn func(*journalEntry)
 
 func (j *journal) clear() {
 	j.mu.Lock()
-	j.entries, j.bytes = nil, 0
+	j.entries, j.bytes, j.ring = nil, 0, bodyRing{}
 	j.mu.Unlock()
 }
 
@@ -273,7 +325,7 @@ type journalStats struct {
 func (j *journal) stats() journalStats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return journalStats{Held: len(j.entries), Size: j.size, Bytes: j.bytes, MaxBytes: j.budget, LastID: j.seq}
+	return journalStats{Held: len(j.entries), Size: j.size, Bytes: j.bytes + int64(len(j.ring.buf)), MaxBytes: j.budget, LastID: j.seq}
 }
 
 // journalRequests records every API request and its answer in the journal,
@@ -312,7 +364,6 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		reqHeader:      r.Header,     // no copy, masked when read
 		ResponseHeader: x.w.Header(), // the answer's own map: nothing changes it once the handler is done
 		BodySize:       x.w.size,
-		body:           x.w.body,
 		GatewayID:      x.w.Header().Get(gatewayRequestIDHeader),
 	}
 	if x.api != apiNone {
@@ -340,8 +391,10 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 		// Masked before it is cut, so that no cut hides a secret from the mask.
 		e.reqHeader, e.reqMasked = clipHeader(spec.MaskHeader(r.Header), maxJournalHeaders, &tr.RequestHeaders), true
 	}
-	if len(e.body) < e.BodySize {
-		tr.ResponseBody = &cut{Kept: len(e.body), Size: e.BodySize}
+	body, last := x.w.body, x.w.last
+	last = last[:min(len(last), maxJournalBody-len(body))]
+	if kept := len(body) + len(last); kept < e.BodySize {
+		tr.ResponseBody = &cut{Kept: kept, Size: e.BodySize}
 	}
 	if x.proxied != nil {
 		e.Contract, e.UpstreamError = x.proxied.view()
@@ -353,7 +406,7 @@ func (srv *Server) record(r *http.Request, x *exchange) {
 	if tr != (truncation{}) {
 		e.Truncated = &tr
 	}
-	srv.journal.add(e)
+	srv.journal.add(e, body, last)
 }
 
 // clip returns the first max bytes of s (a copy, so that the rest can be
@@ -560,8 +613,10 @@ func (e *journalEntry) view(withBody bool) journalEntry {
 	v := *e
 	v.RequestHeader = e.requestHeader()
 	if withBody {
-		b := string(e.body)
-		v.Body = &b
+		if b, ok := e.body(); ok {
+			s := string(b)
+			v.Body = &s
+		}
 	}
 	return v
 }

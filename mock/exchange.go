@@ -242,7 +242,8 @@ type answerWriter struct {
 	status int
 	size   int
 	length int    // the declared Content-Length, -1 when none
-	body   []byte // at most maxJournalBody bytes, when journaled
+	body   []byte // what earlier writes sent, at most maxJournalBody bytes, when journaled
+	last   []byte // the write that completes the body, while the entry is recorded
 
 	onDone func() // records the journal entry; nil when the journal is off
 }
@@ -263,14 +264,16 @@ func (aw *answerWriter) Write(b []byte) (int, error) {
 	if aw.status == 0 {
 		aw.WriteHeader(http.StatusOK)
 	}
+	aw.size += len(b)
 	if aw.onDone != nil {
-		if room := maxJournalBody - len(aw.body); room > 0 {
+		if aw.length >= 0 && aw.size >= aw.length {
+			// The journal copies the last write (often the whole body) itself.
+			aw.last = b
+			aw.done()
+			aw.last = nil
+		} else if room := maxJournalBody - len(aw.body); room > 0 {
 			aw.body = append(aw.body, b[:min(len(b), room)]...)
 		}
-	}
-	aw.size += len(b)
-	if aw.length >= 0 && aw.size >= aw.length {
-		aw.done()
 	}
 	return aw.ResponseWriter.Write(b)
 }
