@@ -150,7 +150,7 @@ func (j *journal) add(e *journalEntry, body ...[]byte) {
 		j.evictOldest()
 	}
 	for j.ring.free() < n {
-		if size := ringSize(len(j.ring.buf), j.ring.used+n); len(j.entries) == 0 || j.bytes+e.cost+int64(size) <= j.budget {
+		if size := j.ringSize(j.ring.used+n, e.cost); len(j.entries) == 0 || j.bytes+e.cost+int64(size) <= j.budget {
 			move := j.ring.grow(size)
 			for _, o := range j.entries {
 				o.bodyOff = move(o.bodyOff)
@@ -164,11 +164,18 @@ func (j *journal) add(e *journalEntry, body ...[]byte) {
 	j.bytes += e.cost
 }
 
-// ringSize is the size a ring of size now grows to to hold need bytes.
-func ringSize(now, need int) int {
+// ringSize is the size the ring grows to to hold need bytes, besides an
+// entry of cost: doubling, or, when doubling would pass the budget, the
+// budget's room if that is a quarter more (so that the ring can use the
+// whole budget, yet is copied only a few times as it grows).
+func (j *journal) ringSize(need int, cost int64) int {
+	now := len(j.ring.buf)
 	n := max(now, minRing)
 	for n < need {
 		n *= 2
+	}
+	if room := j.budget - j.bytes - cost; int64(n) > room && room >= int64(need) && room >= int64(now+now/4) {
+		return int(room)
 	}
 	return n
 }

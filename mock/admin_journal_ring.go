@@ -51,14 +51,10 @@ func (r *bodyRing) read(dst []byte, off, n int) []byte {
 	return dst
 }
 
-// grow makes the array at least size bytes (doubling), keeping the bodies
-// held; move is called with each body's new offset function.
+// grow makes the array size bytes, keeping the bodies held at its start;
+// newOffset tells where a body that started at off starts now.
 func (r *bodyRing) grow(size int) (newOffset func(off int) int) {
-	n := max(len(r.buf), minRing)
-	for n < size {
-		n *= 2
-	}
-	buf := make([]byte, n)
+	buf := make([]byte, size)
 	tail := (r.head - r.used + len(r.buf)) % max(len(r.buf), 1)
 	if r.used > 0 {
 		r.read(buf[:0], tail, r.used)

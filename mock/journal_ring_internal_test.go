@@ -59,7 +59,7 @@ func TestJournalRing(t *testing.T) {
 				require.Equal(t, sum, used, "the ring holds the bodies of the entries held, no more")
 				require.LessOrEqual(t, len(entries), c.size)
 				if len(entries) > 1 {
-					require.LessOrEqual(t, held+int64(ring), c.budget, "entries and ring within the budget")
+					require.LessOrEqual(t, held+int64(ring), c.budget, "entries and ring within the budget: held %d ring %d entries %d", held, ring, len(entries))
 				}
 				if i%97 == 0 || i > 2990 || ring != grown { // and every time the ring has grown
 					grown = ring
