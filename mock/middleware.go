@@ -55,9 +55,13 @@ func (srv *Server) logRequests(next http.Handler) http.Handler {
 			slog.Duration("duration", time.Since(start)),
 		)
 		if x != nil {
-			attrs = append(attrs, slog.String("job_request_id", x.requestID), slog.String("app", x.ident.app))
-			if x.ident.user != "" {
-				attrs = append(attrs, slog.String("user", x.ident.user))
+			app, user := x.ident.app, x.ident.user
+			if app == "" { // not authenticated (a proxy, a refused request): who it claims to be
+				app, user = claimedIdentity(x.authHdr)
+			}
+			attrs = append(attrs, slog.String("job_request_id", x.requestID), slog.String("app", app))
+			if user != "" {
+				attrs = append(attrs, slog.String("user", user))
 			}
 			if len(x.problems) > 0 {
 				attrs = append(attrs, slog.String("problem", x.problems[0].err.Error()))

@@ -137,7 +137,9 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.check(); err != nil {
 		return err
 	}
-	logger, err := newLogger(f.logLevel, stderr)
+	logw := newLogWriter(stderr, logFlushDelay) // flushed before the summary line
+	defer logw.Close()
+	logger, err := newLogger(f.logLevel, logw)
 	if err != nil {
 		return err
 	}
@@ -257,6 +259,7 @@ func runProxy(ctx context.Context, args []string, getenv func(string) string, st
 			errs = append(errs, fmt.Errorf("writing %s: %w", r.f.Name(), err))
 		}
 	}
+	logw.Close()
 	fmt.Fprintln(stderr, proxySummary(tally, res))
 	if len(errs) > 0 {
 		return errors.Join(errs...)
