@@ -93,6 +93,15 @@ func (srv *Server) MemoryBound() (history, journal int64) {
 	return srv.gen.Load().history.MaxBytes(), journal
 }
 
+// MemoryHeld returns what the history of the fixtures being served and the
+// journal hold now, in bytes (at most MemoryBound).
+func (srv *Server) MemoryHeld() (history, journal int64) {
+	if srv.journal != nil {
+		journal = srv.journal.stats().Bytes
+	}
+	return srv.gen.Load().history.Stats().Bytes, journal
+}
+
 // Server is the mock as an http.Handler whose fixtures can be replaced while it
 // serves (Reload, Watch). The journal and the scenarios switched on through the
 // admin API belong to the Server and survive a reload.

@@ -223,6 +223,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(&banner, "recorded %s: %d tasks from %s%s\n", src.Scope(), src.Len(), src.Name(), shiftNote(src))
 	}
 	hb, jb := handler.MemoryBound()
+	paceCtx, stopPacing := context.WithCancel(ctx)
+	paced := make(chan struct{})
+	go func() {
+		defer close(paced)
+		paceGC(paceCtx, func() int64 { h, j := handler.MemoryHeld(); return h + j }, getenv, gcPaceEvery)
+	}()
+	defer func() { stopPacing(); <-paced }()
 	fmt.Fprintf(&banner, "memory bound: history %s, journal %s; query budget %v\n", humanBytes(hb), humanBytes(jb), cfg.QueryBudget)
 	fmt.Fprintf(&banner, "admin page http://%s/__mock/\n", ln.Addr())
 	if note := adminWriteNote(ln.Addr(), cfg.AdminToken != ""); note != "" {
