@@ -385,3 +385,13 @@ func (vw *varyWriter) WriteHeader(code int) {
 func (vw *varyWriter) Write(b []byte) (int, error) { return vw.ResponseWriter.Write(b) }
 
 func (vw *varyWriter) Unwrap() http.ResponseWriter { return vw.ResponseWriter }
+
+// handleProxyNoScenarios answers POST /__mock/scenarios on a proxy: it
+// forwards every request as it is, so a scenario switched on would never
+// apply; it says so rather than accept it.
+func handleProxyNoScenarios() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeMockError(w, &mockError{status: http.StatusConflict, Code: "PROXY_NO_SCENARIOS",
+			Message: "a proxy forwards every request unchanged: scenarios apply only to bkjob-mock serve (an X-Mock-Scenario header is forwarded upstream as sent)"})
+	})
+}

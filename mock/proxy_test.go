@@ -430,3 +430,17 @@ func TestProxyConfigView(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// A proxy refuses to switch scenarios on (they would never apply) rather
+// than accept them silently; the catalog and the list still answer.
+func TestProxyRefusesScenarios(t *testing.T) {
+	t.Parallel()
+	srv, _ := newProxy(t, "http://upstream.example:8080", mock.ProxyConfig{})
+	a := pdo(t, srv, http.MethodPost, "/__mock/scenarios", "")
+	assert.Equal(t, http.StatusConflict, a.status)
+	assert.Contains(t, string(a.body), `"code":"PROXY_NO_SCENARIOS"`)
+	assert.Contains(t, string(a.body), "bkjob-mock serve")
+	a = pdo(t, srv, http.MethodGet, "/__mock/scenarios", "")
+	assert.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	assert.NotContains(t, string(a.body), `"id"`, "nothing switched on")
+}

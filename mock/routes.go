@@ -78,7 +78,11 @@ func (srv *Server) adminRoutes() http.Handler {
 
 	m.Handle("GET /__mock/scenarios/catalog", handleScenarioCatalog())
 	m.Handle("GET /__mock/scenarios", srv.handleScenarioList())
-	m.Handle("POST /__mock/scenarios", srv.handleScenarioCreate())
+	if srv.cfg.Proxy != nil {
+		m.Handle("POST /__mock/scenarios", handleProxyNoScenarios())
+	} else {
+		m.Handle("POST /__mock/scenarios", srv.handleScenarioCreate())
+	}
 	m.Handle("DELETE /__mock/scenarios", srv.handleScenarioClear())
 	m.Handle("DELETE /__mock/scenarios/{id}", srv.handleScenarioDelete())
 
