@@ -204,6 +204,12 @@ func (e *journalEntry) body() ([]byte, bool) {
 	return j.ring.read(make([]byte, 0, e.bodyLen), e.bodyOff, e.bodyLen), true
 }
 
+// bodyText returns e's response body as text, "" once evicted.
+func (e *journalEntry) bodyText() string {
+	b, _ := e.body()
+	return string(b)
+}
+
 // estimate returns about how many bytes e holds: its strings and headers
 // (its body is in the journal's ring), and a fixed share for the structure, maps and slices around them.
 func (e *journalEntry) estimate() int64 {

@@ -4,7 +4,8 @@ package mock
 // newest, in one array used round and round: journaling an answer copies
 // its body in and allocates nothing, and an evicted entry's bytes are
 // written over by the next ones. A body may wrap around the end of the
-// array. The array grows (doubling) only when the journal's budget allows.
+// array. The array grows (journal.ringSize) only as the journal's budget
+// allows.
 // The journal's lock guards it.
 type bodyRing struct {
 	buf  []byte
@@ -62,10 +63,4 @@ func (r *bodyRing) grow(size int) (newOffset func(off int) int) {
 	oldLen := len(r.buf)
 	r.buf, r.head = buf, r.used
 	return func(off int) int { return (off - tail + oldLen) % max(oldLen, 1) }
-}
-
-// bodyText returns e's response body as text, "" once evicted.
-func (e *journalEntry) bodyText() string {
-	b, _ := e.body()
-	return string(b)
 }

@@ -14,9 +14,7 @@ const gcHeadroom = 128 << 20
 const gcPaceEvery = time.Second
 
 // setGCPercent is runtime/debug.SetGCPercent; tests watch it.
-var setGCPercent = debugSetGCPercent
-
-var debugSetGCPercent = debug.SetGCPercent
+var setGCPercent = debug.SetGCPercent
 
 // gcPercent is the GOGC that lets max(gcHeadroom, a quarter of held) of
 // garbage pile up above held bytes: Go's default 100 for a small history,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,7 +32,7 @@ func TestPaceGC(t *testing.T) {
 		return old
 	}
 	percent := func() int { mu.Lock(); defer mu.Unlock(); return current }
-	t.Cleanup(func() { setGCPercent = debugSetGCPercent })
+	t.Cleanup(func() { setGCPercent = debug.SetGCPercent })
 
 	current = 90 // as the process had it
 	var held atomic.Int64
